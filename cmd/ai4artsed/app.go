@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/events"
+	"github.com/ai4artsed/ai4artsed/internal/httpapi"
+	"github.com/ai4artsed/ai4artsed/internal/llm"
+	"github.com/ai4artsed/ai4artsed/internal/media"
+	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/queue"
+	"github.com/ai4artsed/ai4artsed/internal/store"
+	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
+	"github.com/ai4artsed/ai4artsed/internal/web"
+)
+
+// App is the assembled server: what `serve` runs and what end-to-end tests build.
+type App struct {
+	Settings Settings
+	Log      *slog.Logger
+	Store    store.Store
+	Catalog  *catalog.Catalog
+	Hub      *events.Hub
+	Pipeline *pipeline.Pipeline
+	API      *httpapi.Server
+	Images   *pipeline.Images
+	Files    *media.Files
+	Demo     *demoSims // nil unless --demo
+
+	closers []func()
+}
+
+// NewApp builds every part from the settings. With s.Demo the simulators are
+// started first and the settings are pointed at them.
+func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err error) {
+	a := &App{Log: log}
+	defer func() {
+		if err != nil {
+			a.closeAll()
+		}
+	}()
+	cat, problems, err := catalog.Load(catalog.Builtin(), s.ConfigDir, log)
+	if err != nil {
+		return nil, fmt.Errorf("configs: %w", err)
+	}
+	for _, p := range problems {
+		log.Warn("config problem", "problem", p.String())
+	}
+	a.Catalog = cat
+	if s.Demo {
+		models := []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization}
+		if a.Demo, err = startDemo(s.Sim, cat, models, log); err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, a.Demo.Close)
+		a.Demo.apply(&s)
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	a.Settings = s
+
+	if s.DatabaseURL != "" {
+		return nil, errors.New("settings: AI4ARTSED_DATABASE_URL: PostgreSQL is not supported by this build yet; leave it empty to use SQLite in the data dir")
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(s.DataDir, "ai4artsed.db"))
+	if err != nil {
+		return nil, err
+	}
+	a.Store = db
+	a.closers = append(a.closers, func() { _ = db.Close() })
+	ids, err := db.InterruptUnfinished(ctx, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("store: interrupt unfinished runs: %w", err)
+	}
+	if len(ids) > 0 {
+		log.Warn("runs left unfinished by the previous process are now interrupted", "count", len(ids))
+	}
+	files, err := media.NewFiles(filepath.Join(s.DataDir, "media"))
+	if err != nil {
+		return nil, err
+	}
+
+	a.Files = files
+	router := &llm.Router{Ollama: llm.NewOllama(s.OllamaURL, &http.Client{}, s.OllamaTimeout)}
+	if s.OpenAIBaseURL != "" {
+		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout)
+	}
+	a.Images, err = newImages(s, files, log)
+	if err != nil {
+		return nil, err
+	}
+	if a.Images != nil {
+		a.closers = append(a.closers, a.Images.Close)
+	}
+	a.Hub = events.NewHub(db)
+	backends := &backendLister{s: s, images: a.Images, hc: &http.Client{Timeout: 2 * time.Second}}
+	var p *pipeline.Pipeline
+	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
+		Queues:      func() map[string]*queue.Queue { return p.Queues() },
+		Subscribers: a.Hub.Subscribers,
+		ActiveRuns:  func() int { return p.Active() },
+		Backends:    backends,
+	})
+	p = pipeline.New(pipeline.Config{
+		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, Files: files, Logger: log, Metrics: metrics,
+		Models: pipeline.Models{
+			Interception: s.ModelInterception, Safety: s.ModelSafety,
+			Translation: s.ModelTranslation, Optimization: s.ModelOptimization,
+		},
+		Language: s.Language, SafetyLevel: s.SafetyLevel, DefaultOutput: s.DefaultOutput,
+		Slots: s.LLMSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
+	})
+	a.Pipeline = p
+	a.API = httpapi.New(httpapi.Config{
+		Pipeline: p, Store: db, Hub: a.Hub, Catalog: cat, Files: files, Backends: backends,
+		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo,
+	})
+	return a, nil
+}
+
+// Shutdown ends streams, interrupts runs within ctx and closes everything.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.API.CloseStreams()
+	err := a.Pipeline.Shutdown(ctx)
+	a.closeAll()
+	return err
+}
+
+func (a *App) closeAll() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/comfy"
+	"github.com/ai4artsed/ai4artsed/internal/httpapi"
+	"github.com/ai4artsed/ai4artsed/internal/media"
+	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/supervisor"
+	"github.com/ai4artsed/ai4artsed/internal/swarm"
+)
+
+// newImages builds the image backend clients and SwarmUI's supervisor.
+func newImages(s Settings, _ *media.Files, log *slog.Logger) (*pipeline.Images, error) {
+	hc := &http.Client{}
+	sup := supervisor.New(supervisor.Config{
+		SwarmURL: s.SwarmURL, ComfyURL: s.ComfyURL, AutoStart: s.SwarmAutoStart,
+		StartCommand: s.SwarmStartCommand, StartupTimeout: s.SwarmStartupTimeout,
+		Interval: s.SwarmHealthInterval, StopOnExit: s.SwarmStopOnExit, Logger: log.With("component", "supervisor"),
+	})
+	return &pipeline.Images{
+		Swarm: swarm.New(s.SwarmURL, hc), Comfy: comfy.New(s.ComfyURL, hc),
+		Supervisor: sup, Logger: log,
+	}, nil
+}
+
+// backendLister reports every external service for GET /api/backends and
+// /metrics. The LLM server is probed at most every two seconds.
+type backendLister struct {
+	s      Settings
+	images *pipeline.Images
+	hc     *http.Client
+
+	mu  sync.Mutex
+	llm httpapi.BackendStatus
+}
+
+func (b *backendLister) Backends(ctx context.Context) []httpapi.BackendStatus {
+	out := []httpapi.BackendStatus{b.probeOllama(ctx)}
+	if b.images != nil && b.images.Supervisor != nil {
+		st := b.images.Supervisor.Status()
+		if st.CheckedAt.IsZero() || time.Since(st.CheckedAt) > 5*time.Second {
+			st = b.images.Supervisor.Check(ctx)
+		}
+		for _, kb := range []struct{ name, kind, url string }{
+			{"swarmui", "image", b.s.SwarmURL}, {"comfyui", "image", b.s.ComfyURL},
+		} {
+			out = append(out, httpapi.BackendStatus{Name: kb.name, Kind: kb.kind, URL: kb.url,
+				State: string(st.State), Detail: st.Detail, CheckedAt: st.CheckedAt})
+		}
+	}
+	if b.s.OpenAIBaseURL != "" {
+		out = append(out, httpapi.BackendStatus{Name: "openai", Kind: "llm", URL: b.s.OpenAIBaseURL,
+			State: "unknown", Detail: "not probed: calls are billed"})
+	}
+	return out
+}
+
+func (b *backendLister) probeOllama(ctx context.Context) httpapi.BackendStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.llm.CheckedAt.IsZero() && time.Since(b.llm.CheckedAt) < 2*time.Second {
+		return b.llm
+	}
+	st := httpapi.BackendStatus{Name: "ollama", Kind: "llm", URL: b.s.OllamaURL, State: "down", CheckedAt: time.Now().UTC()}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(b.s.OllamaURL, "/")+"/api/version", nil)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		st.Detail = err.Error()
+	} else {
+		var v struct {
+			Version string `json:"version"`
+		}
+		if resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&v) == nil {
+			st.State, st.Detail = "up", "version "+v.Version
+		} else {
+			st.Detail = fmt.Sprintf("answered %s", resp.Status)
+		}
+		resp.Body.Close()
+	}
+	b.llm = st
+	return st
+}

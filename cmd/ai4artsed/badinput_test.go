@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestBadInputGetsJSONErrors(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	long := strings.Repeat("x", 4001)
+	cases := []struct {
+		name, method, path, ctype, body string
+		header                          map[string]string
+		status                          int
+		code                            string
+	}{
+		{"malformed json", "POST", "/api/runs", "application/json", `{"stages":`, nil, 400, "bad_json"},
+		{"wrong content type", "POST", "/api/runs", "text/plain", `{"stages":"interception","prompt":"x"}`, nil, 415, "unsupported_media_type"},
+		{"unknown field", "POST", "/api/runs", "application/json", `{"stages":"interception","prompt":"x","promt":"y"}`, nil, 400, "bad_json"},
+		{"empty prompt", "POST", "/api/runs", "application/json", `{"stages":"interception","prompt":"  ","interception":"dada"}`, nil, 400, "invalid_request"},
+		{"over-long prompt", "POST", "/api/runs", "application/json", `{"stages":"interception","interception":"dada","prompt":"` + long + `"}`, nil, 400, "invalid_request"},
+		{"body over 1 MiB", "POST", "/api/runs", "application/json", `{"stages":"interception","prompt":"` + strings.Repeat("y", 1<<20+10) + `"}`, nil, 413, "too_large"},
+		{"unknown config", "POST", "/api/runs", "application/json", `{"stages":"interception","prompt":"x","interception":"nope"}`, nil, 404, "unknown_config"},
+		{"unknown output", "POST", "/api/runs", "application/json", `{"stages":"generation","text":"x","output":"nope"}`, nil, 404, "unknown_config"},
+		{"bad stages", "POST", "/api/runs", "application/json", `{"stages":"everything","prompt":"x"}`, nil, 400, "invalid_request"},
+		{"stage all not built", "POST", "/api/runs", "application/json", `{"stages":"all","prompt":"x","interception":"dada"}`, nil, 400, "stage_unavailable"},
+		{"looser safety level", "POST", "/api/runs", "application/json", `{"stages":"interception","prompt":"x","interception":"dada","safety_level":"research"}`, nil, 400, "invalid_request"},
+		{"user defined without rules", "POST", "/api/runs", "application/json", `{"stages":"interception","prompt":"x"}`, nil, 400, "invalid_request"},
+		{"bad lora name", "POST", "/api/runs", "application/json", `{"stages":"generation","text":"x","loras":[{"name":"../etc/passwd","strength":1}]}`, nil, 400, "invalid_request"},
+		{"unknown upload", "POST", "/api/runs", "application/json", `{"stages":"generation","text":"x","output":"sd35_img2img","uploads":["abcdef"]}`, nil, 404, "unknown_upload"},
+		{"unknown config id", "GET", "/api/configs/nope", "", "", nil, 404, "unknown_config"},
+		{"bad config kind", "GET", "/api/configs?kind=audio", "", "", nil, 400, "invalid_request"},
+		{"unknown run", "GET", "/api/runs/0123abcd", "", "", nil, 404, "not_found"},
+		{"unknown run events", "GET", "/api/runs/0123abcd/events", "", "", nil, 404, "not_found"},
+		{"unknown run cancel", "POST", "/api/runs/0123abcd/cancel", "", "", nil, 404, "not_found"},
+		{"unknown media", "GET", "/api/media/0123abcd", "", "", nil, 404, "not_found"},
+		{"unknown api route", "GET", "/api/nothing", "", "", nil, 404, "not_found"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, env.Server.URL+tc.path, bytes.NewBufferString(tc.body))
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			checkError(t, resp, tc.status, tc.code)
+		})
+	}
+	// Nothing was stored half-way: no run exists after all those requests.
+	if n := env.App.Pipeline.Active(); n != 0 {
+		t.Fatalf("%d runs active after bad requests", n)
+	}
+}
+
+func TestLastEventIDMustBeANumber(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": "x", "interception": "dada"})
+	for _, bad := range []string{"abc", "-1", "1.5"} {
+		req, _ := http.NewRequest("GET", env.Server.URL+"/api/runs/"+id+"/events", nil)
+		req.Header.Set("Last-Event-ID", bad)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkError(t, resp, 400, "invalid_request")
+		resp.Body.Close()
+	}
+}
+
+func checkError(t *testing.T, resp *http.Response, status int, code string) {
+	t.Helper()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, data)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("content type %q: %s", ct, data)
+	}
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(data, &body); err != nil {
+		t.Fatalf("not the JSON error shape: %s", data)
+	}
+	if body.Error.Code != code || body.Error.Message == "" {
+		t.Fatalf("error %+v, want code %s", body.Error, code)
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/llm"
+	"github.com/ai4artsed/ai4artsed/internal/sim/comfysim"
+	"github.com/ai4artsed/ai4artsed/internal/sim/ollamasim"
+	"github.com/ai4artsed/ai4artsed/internal/sim/swarmsim"
+)
+
+// demoSims are the simulators `serve --demo` runs in-process on free
+// loopback ports.
+type demoSims struct {
+	Ollama *ollamasim.Server
+	Swarm  *swarmsim.Server
+
+	OllamaURL, SwarmURL, ComfyURL string
+	servers                       []*http.Server
+}
+
+// startDemo starts the Ollama and SwarmUI simulators (with SwarmUI's
+// ComfyUI backend); their model lists hold every model the configs name.
+func startDemo(sim SimSettings, cat *catalog.Catalog, models []string, log *slog.Logger) (*demoSims, error) {
+	d := &demoSims{}
+	var llmModels []string
+	for _, m := range models {
+		if _, name, err := llm.ParseModel(m); err == nil {
+			llmModels = append(llmModels, name)
+		}
+	}
+	d.Ollama = ollamasim.New(ollamasim.Options{
+		Models: llmModels, FirstTokenDelay: sim.FirstTokenDelay, TokenDelay: sim.TokenDelay,
+		StartupDelay: sim.StartupDelay, Logger: log.With("sim", "ollama"),
+	})
+	files, loras := cat.ModelFiles()
+	d.Swarm = swarmsim.New(swarmsim.Options{
+		Comfy: comfysim.Options{
+			StepDelay: sim.StepDelay, StartupDelay: sim.StartupDelay,
+			Checkpoints: files, UNets: files, CLIPs: files, VAEs: files, LoRAs: loras,
+			Logger: log.With("sim", "comfyui"),
+		},
+		StartupDelay: sim.StartupDelay, Models: files, LoRAs: loras, Logger: log.With("sim", "swarmui"),
+	})
+	var err error
+	if d.OllamaURL, err = d.listen(d.Ollama); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if d.SwarmURL, err = d.listen(d.Swarm); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if d.ComfyURL, err = d.listen(d.Swarm.Comfy()); err != nil {
+		d.Close()
+		return nil, err
+	}
+	log.Info("demo simulators running", "ollama", d.OllamaURL, "swarmui", d.SwarmURL, "comfyui", d.ComfyURL)
+	return d, nil
+}
+
+func (d *demoSims) listen(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("demo: listen: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	d.servers = append(d.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("demo simulator stopped", "err", err)
+		}
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// apply points the settings at the simulators.
+func (d *demoSims) apply(s *Settings) {
+	s.OllamaURL, s.SwarmURL, s.ComfyURL = d.OllamaURL, d.SwarmURL, d.ComfyURL
+	s.OpenAIBaseURL = ""
+	for _, m := range []*string{&s.ModelInterception, &s.ModelSafety, &s.ModelTranslation, &s.ModelOptimization} {
+		if strings.HasPrefix(*m, "openai/") {
+			*m = "ollama/" + strings.TrimPrefix(*m, "openai/")
+		}
+	}
+	s.SwarmAutoStart = false
+}
+
+// Close stops the simulators.
+func (d *demoSims) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, srv := range d.servers {
+		_ = srv.Shutdown(ctx)
+		_ = srv.Close()
+	}
+	if d.Swarm != nil {
+		d.Swarm.Close()
+	}
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/sim/ollamasim"
+	"github.com/ai4artsed/ai4artsed/internal/store"
+	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
+)
+
+func TestInterceptionRunEndToEnd(t *testing.T) {
+	env := newEnv(t, envOptions{sim: SimSettings{TokenDelay: time.Millisecond}})
+	prompt := "a red bicycle standing in the rain"
+	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": prompt, "interception": "dada", "lang": "en"})
+	evs := env.collect(t, id)
+
+	// Event order: run, run(running), stage 1 skipped, stage 2 started, chunks, text, stage 2 done, done.
+	var order []string
+	var chunks strings.Builder
+	var text string
+	for i, e := range evs {
+		if e.ID != int64(i+1) {
+			t.Fatalf("event %d has id %d", i, e.ID)
+		}
+		switch e.Type {
+		case "chunk":
+			chunks.WriteString(e.Data["text"].(string))
+			if len(order) == 0 || order[len(order)-1] != "chunk" {
+				order = append(order, "chunk")
+			}
+			continue
+		case "text":
+			text = e.Data["text"].(string)
+		case "stage":
+			order = append(order, e.Type+":"+e.Data["name"].(string)+":"+e.Data["status"].(string))
+			continue
+		}
+		order = append(order, e.Type)
+	}
+	want := "run run stage:safety:skipped stage:interception:started chunk text stage:interception:done done"
+	if got := strings.Join(order, " "); got != want {
+		t.Fatalf("event order:\n got %s\nwant %s", got, want)
+	}
+	if text != chunks.String() {
+		t.Fatalf("text %q != concatenated chunks %q", text, chunks.String())
+	}
+	ic, _ := env.App.Catalog.Interception("dada")
+	model := strings.TrimPrefix(env.App.Settings.ModelInterception, "ollama/")
+	wantText := ollamasim.Reply(model, []ollamasim.Message{{Role: "system", Content: ic.Context.Get("en")}, {Role: "user", Content: prompt}})
+	if text != wantText {
+		t.Fatalf("text %q, simulator's answer %q", text, wantText)
+	}
+	reqs := env.Ollama.Requests()
+	if len(reqs) != 1 || reqs[0].Messages[0].Content != ic.Context.Get("en") || reqs[0].Messages[1].Content != prompt {
+		t.Fatalf("simulator received %+v", reqs)
+	}
+	if last := evs[len(evs)-1]; last.Data["state"] != "done" {
+		t.Fatalf("done state = %v", last.Data["state"])
+	}
+
+	// The stored record has the text, model and state.
+	code, run := getJSON(t, env.Server.URL+"/api/runs/"+id)
+	if code != 200 || run["state"] != "done" {
+		t.Fatalf("GET run = %d %v", code, run)
+	}
+	results := run["results"].([]any)
+	var got string
+	for _, r := range results {
+		m := r.(map[string]any)
+		if m["name"] == "interception" {
+			got, _ = m["text"].(string)
+		}
+	}
+	if got != text {
+		t.Fatalf("stored interception text %q, want %q", got, text)
+	}
+}
+
+func TestReplayAfterLastEventID(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": "ein Baum aus Glas", "interception": "bauhaus"})
+	all := env.collect(t, id)
+	if len(all) < 5 {
+		t.Fatalf("only %d events", len(all))
+	}
+	for _, n := range []int{0, 1, 3, len(all) - 1} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		resp := env.openEvents(t, ctx, id, strconv.Itoa(n))
+		evs := readEvents(t, resp.Body, nil)
+		resp.Body.Close()
+		cancel()
+		if len(evs) != len(all)-n {
+			t.Fatalf("after %d: got %d events, want %d", n, len(evs), len(all)-n)
+		}
+		for i, e := range evs {
+			if e.ID != all[n+i].ID || e.Raw != all[n+i].Raw {
+				t.Fatalf("after %d: event %d = %d %s, want %d %s", n, i, e.ID, e.Raw, all[n+i].ID, all[n+i].Raw)
+			}
+		}
+		if evs[len(evs)-1].Type != "done" {
+			t.Fatalf("replay after %d does not end with done", n)
+		}
+	}
+}
+
+func TestCancelMidStream(t *testing.T) {
+	env := newEnv(t, envOptions{sim: SimSettings{TokenDelay: 100 * time.Millisecond}})
+	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": "a cat made of clouds", "interception": "overdrive"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	resp := env.openEvents(t, ctx, id, "")
+	defer resp.Body.Close()
+	var cancelledAt time.Time
+	evs := readEvents(t, resp.Body, func(e sseEvent) {
+		if e.Type == "chunk" && cancelledAt.IsZero() {
+			cancelledAt = time.Now()
+			if code, out := env.post(t, "/api/runs/"+id+"/cancel", map[string]any{}); code != http.StatusAccepted {
+				t.Errorf("cancel = %d %v", code, out)
+			}
+		}
+	})
+	if last := evs[len(evs)-1]; last.Type != "done" || last.Data["state"] != "cancelled" {
+		t.Fatalf("last event %s %v, want done cancelled", last.Type, last.Data)
+	}
+	reqs := env.Ollama.Requests()
+	if len(reqs) != 1 || !reqs[0].Cancelled {
+		t.Fatalf("simulator did not see its request cancelled: %+v", reqs)
+	}
+	if d := reqs[0].CancelledAt.Sub(cancelledAt); d > time.Second {
+		t.Fatalf("simulator saw the cancel after %v", d)
+	}
+	if code, _ := env.post(t, "/api/runs/"+id+"/cancel", map[string]any{}); code != http.StatusConflict {
+		t.Fatalf("second cancel = %d, want 409", code)
+	}
+}
+
+func TestRestartInterruptsUnfinishedRuns(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, dir+"/ai4artsed.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for _, r := range []struct {
+		id string
+		st store.State
+	}{{"aaa1", store.StateRunning}, {"aaa2", store.StateQueued}, {"aaa3", store.StateDone}} {
+		if err := db.CreateRun(ctx, &store.Run{ID: r.id, Stages: "interception", Lang: "de", Input: []byte(`{}`), State: r.st, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AppendEvent(ctx, store.Event{RunID: r.id, Seq: 1, Type: "run", Data: []byte(`{"state":"queued"}`), At: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close() // as if the process had been killed
+
+	env := newEnv(t, envOptions{mutate: func(s *Settings) { s.DataDir = dir }})
+	for id, want := range map[string]string{"aaa1": "interrupted", "aaa2": "interrupted", "aaa3": "done"} {
+		code, run := getJSON(t, env.Server.URL+"/api/runs/"+id)
+		if code != 200 || run["state"] != want {
+			t.Fatalf("run %s after restart: %d %v, want %s", id, code, run["state"], want)
+		}
+	}
+	evs := env.collect(t, "aaa1")
+	if last := evs[len(evs)-1]; last.Type != "done" || last.Data["state"] != "interrupted" || last.ID != 2 {
+		t.Fatalf("replay of interrupted run ends with %+v", last)
+	}
+}
+
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(data, &out)
+	return resp.StatusCode, out
+}

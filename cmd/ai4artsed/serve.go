@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+)
+
+// runServe implements `ai4artsed serve [--addr A] [--demo]`.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	s := defaultSettings()
+	if err := s.loadEnv(getenv); err != nil {
+		fmt.Fprintln(stderr, "ai4artsed:", err)
+		return 2
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&s.Addr, "addr", s.Addr, "listen address")
+	fs.BoolVar(&s.Demo, "demo", false, "start the built-in simulators and use them")
+	fs.StringVar(&s.DataDir, "data-dir", s.DataDir, "directory of the database and media files")
+	simFlags(fs, &s.Sim)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ai4artsed serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	log := newLogger(stderr)
+	if err := serve(ctx, s, log, stdout); err != nil {
+		fmt.Fprintln(stderr, "ai4artsed:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// serve runs the server until ctx ends, then shuts down within a bound:
+// stop accepting, end every SSE stream, interrupt in-flight runs.
+func serve(ctx context.Context, s Settings, log *slog.Logger, stdout io.Writer) error {
+	app, err := NewApp(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	log.Info("settings", app.Settings.logAttrs()...)
+	ln, err := net.Listen("tcp", app.Settings.Addr)
+	if err != nil {
+		_ = app.Shutdown(context.Background())
+		return fmt.Errorf("listen on %s: %w", app.Settings.Addr, err)
+	}
+	srv := &http.Server{Handler: app.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	fmt.Fprintf(stdout, "ai4artsed is running at http://%s/\n", ln.Addr())
+	if f, ok := stdout.(*os.File); ok {
+		_ = f.Sync()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = app.Shutdown(context.Background())
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	app.API.CloseStreams()
+	if err := app.Pipeline.Shutdown(sctx); err != nil {
+		log.Error("runs did not end in time", "err", err)
+	}
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("http shutdown", "err", err)
+		_ = srv.Close()
+	}
+	app.closeAll()
+	log.Info("stopped")
+	return nil
+}

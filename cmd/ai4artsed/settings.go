@@ -1,0 +1,206 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Settings are the effective settings of SPEC section 3: flags override the
+// environment, which overrides the defaults. They are read once, here.
+type Settings struct {
+	Addr          string
+	DataDir       string
+	DatabaseURL   string
+	ConfigDir     string
+	SafetyLevel   string
+	Language      string
+	LLMSlots      int
+	QueueMax      int
+	MaxRunsClient int
+	AdminToken    string
+	DefaultOutput string
+
+	OllamaURL                                                           string
+	OllamaTimeout                                                       time.Duration
+	OpenAIBaseURL                                                       string
+	OpenAIAPIKey                                                        string
+	ModelInterception, ModelSafety, ModelTranslation, ModelOptimization string
+
+	SwarmURL            string
+	ComfyURL            string
+	SwarmAutoStart      bool
+	SwarmStartCommand   string
+	SwarmStartupTimeout time.Duration
+	SwarmHealthInterval time.Duration
+	SwarmStopOnExit     bool
+
+	Demo bool
+	Sim  SimSettings
+}
+
+// SimSettings are the latency flags of the simulators (SPEC section 2).
+type SimSettings struct {
+	FirstTokenDelay, TokenDelay, StepDelay, StartupDelay time.Duration
+}
+
+// defaultSettings are the documented defaults.
+func defaultSettings() Settings {
+	return Settings{
+		Addr: "127.0.0.1:17802", DataDir: "./data", SafetyLevel: "youth", Language: "de",
+		LLMSlots: 3, QueueMax: 500, MaxRunsClient: 3, DefaultOutput: "sd35_large",
+		OllamaURL: "http://127.0.0.1:11434", OllamaTimeout: 300 * time.Second,
+		ModelInterception: "ollama/llama3.1:8b", ModelSafety: "ollama/llama-guard3:1b",
+		ModelTranslation: "ollama/llama3.1:8b", ModelOptimization: "ollama/llama3.1:8b",
+		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
+		SwarmAutoStart: true, SwarmStartupTimeout: 120 * time.Second, SwarmHealthInterval: 2 * time.Second,
+		Sim: SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond},
+	}
+}
+
+// loadEnv applies environment variables (getenv is os.Getenv outside tests).
+func (s *Settings) loadEnv(getenv func(string) string) error {
+	var errs []string
+	str := func(key string, dst *string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			*dst = v
+		}
+	}
+	num := func(key string, dst *int) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				errs = append(errs, fmt.Sprintf("%s=%q: want a positive whole number", key, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	boolean := func(key string, dst *bool) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: want true or false", key, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	// dur reads a Go duration, or a plain number of seconds ("120", "2.0").
+	dur := func(key string, dst *time.Duration) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			d, err := parseSeconds(v)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: %v", key, v, err))
+				return
+			}
+			*dst = d
+		}
+	}
+	str("AI4ARTSED_ADDR", &s.Addr)
+	str("AI4ARTSED_DATA_DIR", &s.DataDir)
+	str("AI4ARTSED_DATABASE_URL", &s.DatabaseURL)
+	str("AI4ARTSED_CONFIG_DIR", &s.ConfigDir)
+	str("AI4ARTSED_SAFETY_LEVEL", &s.SafetyLevel)
+	str("AI4ARTSED_LANGUAGE", &s.Language)
+	num("AI4ARTSED_LLM_SLOTS", &s.LLMSlots)
+	num("AI4ARTSED_QUEUE_MAX", &s.QueueMax)
+	num("AI4ARTSED_MAX_RUNS_PER_CLIENT", &s.MaxRunsClient)
+	str("AI4ARTSED_ADMIN_TOKEN", &s.AdminToken)
+	str("AI4ARTSED_DEFAULT_OUTPUT", &s.DefaultOutput)
+	str("OLLAMA_URL", &s.OllamaURL)
+	dur("OLLAMA_TIMEOUT", &s.OllamaTimeout)
+	str("OPENAI_BASE_URL", &s.OpenAIBaseURL)
+	str("OPENAI_API_KEY", &s.OpenAIAPIKey)
+	str("AI4ARTSED_MODEL_INTERCEPTION", &s.ModelInterception)
+	str("AI4ARTSED_MODEL_SAFETY", &s.ModelSafety)
+	str("AI4ARTSED_MODEL_TRANSLATION", &s.ModelTranslation)
+	str("AI4ARTSED_MODEL_OPTIMIZATION", &s.ModelOptimization)
+	str("SWARMUI_URL", &s.SwarmURL)
+	str("COMFYUI_URL", &s.ComfyURL)
+	boolean("SWARMUI_AUTO_START", &s.SwarmAutoStart)
+	str("SWARMUI_START_COMMAND", &s.SwarmStartCommand)
+	dur("SWARMUI_STARTUP_TIMEOUT", &s.SwarmStartupTimeout)
+	dur("SWARMUI_HEALTH_CHECK_INTERVAL", &s.SwarmHealthInterval)
+	boolean("SWARMUI_STOP_ON_EXIT", &s.SwarmStopOnExit)
+	if len(errs) > 0 {
+		return fmt.Errorf("settings: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// validate checks values that flags and the environment cannot type-check.
+func (s *Settings) validate() error {
+	switch s.SafetyLevel {
+	case "kids", "youth", "adult", "research":
+	default:
+		return fmt.Errorf("settings: AI4ARTSED_SAFETY_LEVEL=%q: want kids, youth, adult or research", s.SafetyLevel)
+	}
+	if s.Language != "de" && s.Language != "en" {
+		return fmt.Errorf("settings: AI4ARTSED_LANGUAGE=%q: want de or en", s.Language)
+	}
+	for key, u := range map[string]string{"OLLAMA_URL": s.OllamaURL, "SWARMUI_URL": s.SwarmURL, "COMFYUI_URL": s.ComfyURL} {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("settings: %s=%q: want an http(s) URL", key, u)
+		}
+	}
+	if s.DatabaseURL != "" && !strings.HasPrefix(s.DatabaseURL, "postgres://") && !strings.HasPrefix(s.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("settings: AI4ARTSED_DATABASE_URL: want a postgres:// URL or nothing")
+	}
+	return nil
+}
+
+func parseSeconds(v string) (time.Duration, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return d, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("want seconds (e.g. 120) or a Go duration (e.g. 2m)")
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
+// simFlags registers the latency flags on fs.
+func simFlags(fs *flag.FlagSet, s *SimSettings) {
+	fs.DurationVar(&s.FirstTokenDelay, "first-token-delay", s.FirstTokenDelay, "simulated LLM time to first token")
+	fs.DurationVar(&s.TokenDelay, "token-delay", s.TokenDelay, "simulated LLM time per token")
+	fs.DurationVar(&s.StepDelay, "step-delay", s.StepDelay, "simulated time per sampler step")
+	fs.DurationVar(&s.StartupDelay, "startup-delay", s.StartupDelay, "time before the simulators answer health checks")
+}
+
+// logValue lists the effective settings with secrets redacted.
+func (s Settings) logAttrs() []any {
+	return []any{
+		"addr", s.Addr, "data_dir", s.DataDir, "database", redactURL(s.DatabaseURL), "config_dir", s.ConfigDir,
+		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "queue_max", s.QueueMax,
+		"max_runs_per_client", s.MaxRunsClient, "admin_token", redact(s.AdminToken),
+		"ollama_url", s.OllamaURL, "ollama_timeout", s.OllamaTimeout, "openai_base_url", s.OpenAIBaseURL,
+		"openai_api_key", redact(s.OpenAIAPIKey), "model_interception", s.ModelInterception,
+		"model_safety", s.ModelSafety, "model_translation", s.ModelTranslation, "model_optimization", s.ModelOptimization,
+		"swarmui_url", s.SwarmURL, "comfyui_url", s.ComfyURL, "swarmui_auto_start", s.SwarmAutoStart,
+		"swarmui_start_command", s.SwarmStartCommand != "", "swarmui_startup_timeout", s.SwarmStartupTimeout,
+		"swarmui_health_check_interval", s.SwarmHealthInterval, "swarmui_stop_on_exit", s.SwarmStopOnExit, "demo", s.Demo,
+	}
+}
+
+func redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "[set, redacted]"
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "redacted")
+	}
+	return u.String()
+}

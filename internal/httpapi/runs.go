@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/store"
+)
+
+type createRunResponse struct {
+	RunID     string `json:"run_id"`
+	EventsURL string `json:"events_url"`
+	State     string `json:"state"`
+}
+
+func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
+	var req pipeline.Request
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	req.ClientID = clientID(r)
+	run, err := s.cfg.Pipeline.Start(req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, createRunResponse{
+		RunID: run.ID, EventsURL: "/api/runs/" + run.ID + "/events", State: string(run.State),
+	})
+}
+
+// clientID is the per-browser id the UI sends, else the remote address.
+func clientID(r *http.Request) string {
+	if id := r.Header.Get("X-Client-ID"); id != "" && len(id) <= 128 {
+		return "c:" + id
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "ip:" + host
+}
+
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
+	run, err := s.cfg.Store.GetRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.failStore(w, r, err, "run")
+		return
+	}
+	writeJSON(w, http.StatusOK, runView(run))
+}
+
+func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.cfg.Pipeline.Cancel(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"run_id": id, "status": "cancelling"})
+}
+
+// failStore answers a store error: not found is 404 naming what was looked up.
+func (s *Server) failStore(w http.ResponseWriter, r *http.Request, err error, what string) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "no "+what+" with id "+quote(r.PathValue("id")))
+		return
+	}
+	s.fail(w, r, err)
+}
+
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,79 @@
+// Package httpapi serves the JSON API, the SSE event streams, metrics and the
+// web UI of SPEC section 4 over net/http.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/events"
+	"github.com/ai4artsed/ai4artsed/internal/media"
+	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/store"
+)
+
+// MaxBodyBytes bounds every JSON request body.
+const MaxBodyBytes = 1 << 20
+
+// BackendStatus is one entry of GET /api/backends.
+type BackendStatus struct {
+	Name      string    `json:"name"`
+	Kind      string    `json:"kind"`
+	URL       string    `json:"url"`
+	State     string    `json:"state"`
+	Detail    string    `json:"detail"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// BackendLister reports the state of the external services.
+type BackendLister interface {
+	Backends(ctx context.Context) []BackendStatus
+}
+
+// Config holds the server's dependencies.
+type Config struct {
+	Pipeline *pipeline.Pipeline
+	Store    store.Store
+	Hub      *events.Hub
+	Catalog  *catalog.Catalog
+	Files    *media.Files
+	Backends BackendLister // may be nil
+	Metrics  *Metrics      // may be nil
+	Web      http.Handler  // the UI at /
+	Logger   *slog.Logger
+	Ping     time.Duration // SSE keep-alive period, default 15s
+	Demo     bool
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	handler http.Handler
+
+	once sync.Once
+	quit chan struct{} // closed on shutdown: ends every SSE stream
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Ping <= 0 {
+		cfg.Ping = 15 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// CloseStreams ends every open SSE stream; it is safe to call twice.
+func (s *Server) CloseStreams() { s.once.Do(func() { close(s.quit) }) }

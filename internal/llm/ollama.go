@@ -1,0 +1,119 @@
+package llm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Ollama is a client of Ollama's native chat API (POST /api/chat, NDJSON
+// streaming). It is safe for concurrent use.
+type Ollama struct {
+	t    transport
+	base string
+}
+
+// NewOllama returns a client for the Ollama server at baseURL (for example
+// http://127.0.0.1:11434). hc nil means http.DefaultClient; timeout bounds
+// each call (0 = no limit beyond the caller's context).
+func NewOllama(baseURL string, hc *http.Client, timeout time.Duration) *Ollama {
+	base := strings.TrimRight(baseURL, "/")
+	return &Ollama{t: newTransport("ollama", base, hc, timeout), base: base}
+}
+
+type ollamaOptions struct {
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+	NumPredict  int      `json:"num_predict,omitempty"`
+	Seed        *int64   `json:"seed,omitempty"`
+}
+
+type ollamaChatRequest struct {
+	Model    string         `json:"model"`
+	Messages []Message      `json:"messages"`
+	Stream   bool           `json:"stream"`
+	Options  *ollamaOptions `json:"options,omitempty"`
+}
+
+type ollamaFrame struct {
+	Message struct {
+		Content string `json:"content"`
+	} `json:"message"`
+	Done       bool            `json:"done"`
+	DoneReason string          `json:"done_reason"`
+	Error      json.RawMessage `json:"error"`
+}
+
+// Chat streams a chat completion from /api/chat. req.Model is the Ollama
+// model name without provider prefix.
+func (o *Ollama) Chat(ctx context.Context, req Request, fn func(chunk string) error) (string, error) {
+	body, err := json.Marshal(ollamaChatRequest{
+		Model:    req.Model,
+		Messages: nonNil(req.Messages),
+		Stream:   true,
+		Options:  ollamaOpts(req.Options),
+	})
+	if err != nil {
+		return "", newKindError(ErrBadResponse, err, "llm: ollama: encode request")
+	}
+	model := req.Model
+	return o.t.run(ctx, exchange{
+		url:  o.base + "/api/chat",
+		body: body,
+		header: http.Header{
+			"Content-Type": {"application/json"},
+			"Accept":       {"application/x-ndjson"},
+		},
+		notFound: func(msg string) error {
+			return newKindError(ErrModelNotFound, nil, "llm: model %s is not installed: run `ollama pull %s` (%s)", model, model, msg)
+		},
+		read: o.read,
+	}, fn)
+}
+
+// read consumes the NDJSON stream until the done frame.
+func (o *Ollama) read(r io.Reader, c *collector) error {
+	sc := newScanner(r)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var f ollamaFrame
+		if err := json.Unmarshal(line, &f); err != nil {
+			return o.t.badLine(line, err)
+		}
+		if msg, ok := errorMessage(f.Error); ok {
+			return newKindError(ErrUpstream, nil, "llm: ollama stream error: %s", msg)
+		}
+		if err := c.emit(f.Message.Content); err != nil {
+			return err
+		}
+		if f.Done {
+			return nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return o.t.readErr(err)
+	}
+	return o.t.earlyEnd()
+}
+
+func ollamaOpts(o Options) *ollamaOptions {
+	if o.Temperature == nil && o.TopP == nil && o.MaxTokens == 0 && o.Seed == nil {
+		return nil
+	}
+	return &ollamaOptions{Temperature: o.Temperature, TopP: o.TopP, NumPredict: o.MaxTokens, Seed: o.Seed}
+}
+
+// nonNil makes an absent message list encode as [] rather than null.
+func nonNil(m []Message) []Message {
+	if m == nil {
+		return []Message{}
+	}
+	return m
+}

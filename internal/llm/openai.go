@@ -1,0 +1,177 @@
+package llm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// OpenAI is a client of an OpenAI-compatible chat completions API
+// (POST /v1/chat/completions, SSE streaming). It is safe for concurrent use.
+type OpenAI struct {
+	t      transport
+	url    string
+	apiKey string
+}
+
+// NewOpenAI returns a client for the server at baseURL: either a bare base
+// such as http://host:port (then /v1/chat/completions is appended) or a base
+// already ending in /v1 (then /chat/completions is appended). The bearer
+// header is sent only when apiKey is non-empty. hc nil means
+// http.DefaultClient; timeout bounds each call (0 = none).
+func NewOpenAI(baseURL, apiKey string, hc *http.Client, timeout time.Duration) *OpenAI {
+	base := strings.TrimRight(baseURL, "/")
+	endpoint := base + "/v1/chat/completions"
+	if strings.HasSuffix(base, "/v1") {
+		endpoint = base + "/chat/completions"
+	}
+	return &OpenAI{t: newTransport("openai", base, hc, timeout), url: endpoint, apiKey: apiKey}
+}
+
+type openaiChatRequest struct {
+	Model       string    `json:"model"`
+	Messages    []Message `json:"messages"`
+	Stream      bool      `json:"stream"`
+	Temperature *float64  `json:"temperature,omitempty"`
+	TopP        *float64  `json:"top_p,omitempty"`
+	MaxTokens   int       `json:"max_tokens,omitempty"`
+	Seed        *int64    `json:"seed,omitempty"`
+}
+
+// openaiChunk is a streamed chunk or, tolerantly, a non-streaming answer.
+type openaiChunk struct {
+	Error   json.RawMessage `json:"error"`
+	Object  string          `json:"object"`
+	Message string          `json:"message"`
+	Choices []struct {
+		Delta struct {
+			Content string `json:"content"`
+		} `json:"delta"`
+		Message *struct {
+			Content string `json:"content"`
+		} `json:"message"`
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+}
+
+// Chat streams a chat completion. req.Model is the server's model name
+// without provider prefix.
+func (o *OpenAI) Chat(ctx context.Context, req Request, fn func(chunk string) error) (string, error) {
+	body, err := json.Marshal(openaiChatRequest{
+		Model:       req.Model,
+		Messages:    nonNil(req.Messages),
+		Stream:      true,
+		Temperature: req.Options.Temperature,
+		TopP:        req.Options.TopP,
+		MaxTokens:   req.Options.MaxTokens,
+		Seed:        req.Options.Seed,
+	})
+	if err != nil {
+		return "", newKindError(ErrBadResponse, err, "llm: openai: encode request")
+	}
+	h := http.Header{
+		"Content-Type": {"application/json"},
+		"Accept":       {"text/event-stream"},
+	}
+	if o.apiKey != "" {
+		h.Set("Authorization", "Bearer "+o.apiKey)
+	}
+	model := req.Model
+	return o.t.run(ctx, exchange{
+		url:    o.url,
+		body:   body,
+		header: h,
+		notFound: func(msg string) error {
+			return newKindError(ErrModelNotFound, nil, "llm: model %s not found on the OpenAI-compatible server at %s (%s)", model, o.t.display, msg)
+		},
+		read: o.read,
+	}, fn)
+}
+
+// read consumes an SSE stream, or a plain JSON answer from a server that
+// ignored "stream": true.
+func (o *OpenAI) read(r io.Reader, c *collector) error {
+	sc := newScanner(r)
+	finished := false
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		switch {
+		case len(line) == 0, line[0] == ':',
+			bytes.HasPrefix(line, []byte("event:")), bytes.HasPrefix(line, []byte("id:")), bytes.HasPrefix(line, []byte("retry:")):
+			continue
+		case line[0] == '{':
+			// Not SSE: a whole JSON answer (perhaps spread over lines).
+			return o.readJSON(line, sc, c)
+		case !bytes.HasPrefix(line, []byte("data:")):
+			return o.t.badLine(line, nil)
+		}
+		payload := bytes.TrimSpace(line[len("data:"):])
+		if bytes.Equal(payload, []byte("[DONE]")) {
+			return nil
+		}
+		done, err := o.chunk(payload, c)
+		if err != nil {
+			return err
+		}
+		finished = finished || done
+	}
+	if err := sc.Err(); err != nil {
+		return o.t.readErr(err)
+	}
+	if finished {
+		return nil
+	}
+	return o.t.earlyEnd()
+}
+
+// chunk handles one data payload; done reports a finish_reason.
+func (o *OpenAI) chunk(payload []byte, c *collector) (done bool, err error) {
+	var ch openaiChunk
+	if err := json.Unmarshal(payload, &ch); err != nil {
+		return false, o.t.badLine(payload, err)
+	}
+	if msg, ok := errorMessage(ch.Error); ok {
+		return false, newKindError(ErrUpstream, nil, "llm: openai stream error: %s", msg)
+	}
+	if ch.Object == "error" {
+		return false, newKindError(ErrUpstream, nil, "llm: openai stream error: %s", ch.Message)
+	}
+	for _, choice := range ch.Choices {
+		text := choice.Delta.Content
+		if choice.Message != nil {
+			text += choice.Message.Content
+		}
+		if err := c.emit(text); err != nil {
+			return false, err
+		}
+		if choice.FinishReason != nil && *choice.FinishReason != "" {
+			done = true
+		}
+	}
+	return done, nil
+}
+
+// readJSON handles a non-streaming answer whose first line is first.
+func (o *OpenAI) readJSON(first []byte, sc *bufio.Scanner, c *collector) error {
+	body := bytes.NewBuffer(append([]byte(nil), first...))
+	for sc.Scan() {
+		body.WriteByte('\n')
+		body.Write(sc.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		return o.t.readErr(err)
+	}
+	done, err := o.chunk(bytes.TrimSpace(body.Bytes()), c)
+	if err != nil {
+		return err
+	}
+	if !done && c.text.Len() == 0 {
+		return o.t.earlyEnd()
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+
+	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/comfy"
+	"github.com/ai4artsed/ai4artsed/internal/graph"
+	"github.com/ai4artsed/ai4artsed/internal/media"
+	"github.com/ai4artsed/ai4artsed/internal/supervisor"
+	"github.com/ai4artsed/ai4artsed/internal/swarm"
+)
+
+// ErrBackendGarbage means an image backend answered with something that is
+// not a usable image.
+var ErrBackendGarbage = errors.New("image backend returned no usable image")
+
+// generatedImage is one image as a backend produced it.
+type generatedImage struct {
+	Data []byte
+	Name string
+}
+
+// viaSwarm generates through SwarmUI's text-to-image API.
+func (x *execution) viaSwarm(ctx context.Context, out *catalog.Output, rec *generationRecord) ([]generatedImage, error) {
+	p := out.Parameters
+	req := swarm.T2IRequest{
+		Prompt: rec.Prompt, NegativePrompt: p.NegativePrompt, Model: out.Model,
+		Width: p.Width, Height: p.Height, Steps: p.Steps, CFG: p.CFG, Seed: int64(rec.Seed),
+		Sampler: p.Sampler, Scheduler: p.Scheduler, Images: 1,
+	}
+	for _, l := range rec.LoRAs {
+		req.LoRAs = append(req.LoRAs, l.Name)
+		req.LoRAWeights = append(req.LoRAWeights, l.Strength)
+	}
+	x.publish("progress", progressEvent{Stage: 4, Value: 0, Max: max(p.Steps, 1)})
+	imgs, err := x.p.cfg.Images.Swarm.GenerateText2Image(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("swarmui text-to-image with model %s: %w", out.Model, err)
+	}
+	x.publish("progress", progressEvent{Stage: 4, Value: max(p.Steps, 1), Max: max(p.Steps, 1)})
+	res := make([]generatedImage, 0, len(imgs))
+	for _, im := range imgs {
+		res = append(res, generatedImage{Data: im.Data, Name: path.Base(im.Path)})
+	}
+	return res, nil
+}
+
+// viaWorkflow binds the run's values into the output's workflow, injects the
+// LoRA chain and runs it on ComfyUI.
+func (x *execution) viaWorkflow(ctx context.Context, out *catalog.Output, rec *generationRecord) ([]generatedImage, error) {
+	if out.Graph == nil {
+		return nil, fmt.Errorf("output %q has no workflow: %w", out.ID, ErrUnknownConfig)
+	}
+	rec.Backend = "comfyui"
+	g := out.Graph.Clone()
+	values, err := x.bindingValues(ctx, out, rec)
+	if err != nil {
+		return nil, err
+	}
+	for name, b := range out.Inputs {
+		v, ok := values[name]
+		if !ok {
+			if b.Default == nil {
+				continue
+			}
+			v = b.Default
+		}
+		if err := g.Set(b, v); err != nil {
+			return nil, fmt.Errorf("workflow %s: bind %s: %w", out.Workflow, name, err)
+		}
+	}
+	if len(rec.LoRAs) > 0 {
+		ls := make([]graph.LoRA, 0, len(rec.LoRAs))
+		for _, l := range rec.LoRAs {
+			clip := l.Strength
+			if l.ClipStrength != nil {
+				clip = *l.ClipStrength
+			}
+			ls = append(ls, graph.LoRA{Name: l.Name, Strength: l.Strength, ClipStrength: clip})
+		}
+		rec.Injected, err = g.InjectLoRAs(out.LoRATarget, ls, x.p.log.With("run", x.run.ID))
+		if err != nil {
+			return nil, fmt.Errorf("workflow %s: inject LoRAs: %w", out.Workflow, err)
+		}
+	}
+	raw, err := g.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s: encode: %w", out.Workflow, err)
+	}
+	rec.Workflow = raw
+	res, err := x.p.cfg.Images.Comfy.Generate(ctx, comfy.Job{
+		Graph: raw, OutputNode: out.OutputNode, Timeout: x.p.cfg.Images.timeout(),
+		OnQueued: func(id string) {
+			rec.PromptID = id
+			x.p.log.Info("workflow queued", "run", x.run.ID, "prompt_id", id)
+		},
+		OnProgress: func(p comfy.Progress) {
+			x.publish("progress", progressEvent{Stage: 4, Value: p.Value, Max: p.Max})
+		},
+	})
+	if res != nil && res.PromptID != "" {
+		rec.PromptID = res.PromptID
+	}
+	if err != nil {
+		return nil, fmt.Errorf("comfyui workflow %s: %w", out.Workflow, err)
+	}
+	imgs := make([]generatedImage, 0, len(res.Images))
+	for _, im := range res.Images {
+		imgs = append(imgs, generatedImage{Data: im.Data, Name: im.Filename})
+	}
+	return imgs, nil
+}
+
+// bindingValues are the values a workflow's bindings take for this run.
+func (x *execution) bindingValues(ctx context.Context, out *catalog.Output, rec *generationRecord) (map[string]any, error) {
+	p := out.Parameters
+	v := map[string]any{"prompt": rec.Prompt, "seed": rec.Seed}
+	if p.NegativePrompt != "" {
+		v["negative_prompt"] = p.NegativePrompt
+	}
+	for name, n := range map[string]int{"width": p.Width, "height": p.Height, "steps": p.Steps} {
+		if n > 0 {
+			v[name] = n
+		}
+	}
+	if p.CFG > 0 {
+		v["cfg"] = p.CFG
+	}
+	if p.Sampler != "" {
+		v["sampler"] = p.Sampler
+	}
+	if p.Scheduler != "" {
+		v["scheduler"] = p.Scheduler
+	}
+	names, err := x.uploadImages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		key := "image"
+		if i > 0 {
+			key = fmt.Sprintf("image_%d", i+1)
+		}
+		v[key] = n
+	}
+	// A workflow with more image inputs than uploads reuses the first image.
+	for i := len(names); i < out.Uploads.Max && len(names) > 0; i++ {
+		v[fmt.Sprintf("image_%d", i+1)] = names[0]
+	}
+	return v, nil
+}
+
+// uploadImages sends the run's uploads to ComfyUI and returns their names there.
+func (x *execution) uploadImages(ctx context.Context) ([]string, error) {
+	var names []string
+	for _, id := range x.req.Uploads {
+		u, err := x.p.cfg.Store.GetUpload(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("upload %q: %w", id, ErrUnknownUpload)
+		}
+		f, err := x.p.cfg.Files.Open(u.Hash, media.ExtFor(u.Mime))
+		if err != nil {
+			return nil, fmt.Errorf("upload %q: open: %w", id, err)
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("upload %q: read: %w", id, err)
+		}
+		name, err := x.p.cfg.Images.Comfy.UploadImage(ctx, "ai4artsed_"+u.Hash[:16]+media.ExtFor(u.Mime), data)
+		if err != nil {
+			return nil, fmt.Errorf("send upload %q to comfyui: %w", id, err)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// imageErrorCode classifies errors of the image backends.
+func imageErrorCode(err error) (string, bool) {
+	var pe *comfy.PromptError
+	var ee *comfy.ExecutionError
+	switch {
+	case errors.As(err, &pe):
+		return "workflow_rejected", true
+	case errors.As(err, &ee):
+		return "generation_failed", true
+	case errors.Is(err, supervisor.ErrNotRunning), errors.Is(err, supervisor.ErrForeign),
+		errors.Is(err, supervisor.ErrStartFailed), errors.Is(err, supervisor.ErrBackoff),
+		errors.Is(err, comfy.ErrUnavailable), errors.Is(err, swarm.ErrUnavailable):
+		return "backend_unavailable", true
+	case errors.Is(err, comfy.ErrTimeout):
+		return "generation_timeout", true
+	case errors.Is(err, swarm.ErrGenerationFailed):
+		return "generation_failed", true
+	case errors.Is(err, ErrBackendGarbage), errors.Is(err, comfy.ErrBadResponse), errors.Is(err, swarm.ErrBadResponse):
+		return "backend_bad_response", true
+	case errors.Is(err, comfy.ErrInterrupted):
+		return "generation_interrupted", true
+	}
+	return "", false
+}

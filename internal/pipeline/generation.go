@@ -1,0 +1,220 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/graph"
+	"github.com/ai4artsed/ai4artsed/internal/llm"
+	"github.com/ai4artsed/ai4artsed/internal/store"
+)
+
+// generationRecord is what a run keeps about stage 4: enough to reproduce it.
+type generationRecord struct {
+	Output   string           `json:"output"`
+	Backend  string           `json:"backend"`
+	Path     string           `json:"path"`
+	Reason   string           `json:"reason"`
+	Model    string           `json:"model,omitempty"`
+	Prompt   string           `json:"prompt"`
+	Negative string           `json:"negative_prompt,omitempty"`
+	Seed     uint64           `json:"seed"`
+	LoRAs    []catalog.LoRA   `json:"loras"`
+	Triggers []string         `json:"triggers,omitempty"`
+	Injected []graph.Injected `json:"injected,omitempty"`
+	Workflow json.RawMessage  `json:"workflow,omitempty"`
+	PromptID string           `json:"comfy_prompt_id,omitempty"`
+	Uploads  []string         `json:"uploads,omitempty"`
+}
+
+// generation runs stages 3 and 4 from the given text.
+func (x *execution) generation() error {
+	out, _ := x.p.cfg.Catalog.Output(x.req.Output)
+	text, err := x.optimize(out)
+	if err != nil {
+		return err
+	}
+	return x.generate(out, text)
+}
+
+// optimize runs stage 3. The safety checks and the translation of stage 3
+// are not built yet, so it runs only the output's optimisation instruction
+// and says so in its stage event.
+func (x *execution) optimize(out *catalog.Output) (string, error) {
+	x.stageStart(3, x.msg("Nur Optimierung: Sicherheitsprüfung und Übersetzung sind noch nicht gebaut.",
+		"Optimisation only: the safety check and translation are not built yet."))
+	instr := strings.TrimSpace(out.OptimizationInstruction)
+	if instr == "" {
+		x.publish("text", textEvent{Stage: 3, Text: x.req.Text})
+		x.stageDone(3, func(sr *store.StageResult) { sr.Text = x.req.Text })
+		return x.req.Text, nil
+	}
+	model := x.p.cfg.Models.Optimization
+	text, err := x.chat(3, llm.Request{
+		Model:    model,
+		Messages: []llm.Message{{Role: "system", Content: instr}, {Role: "user", Content: x.req.Text}},
+	}, func(chunk string) error {
+		x.publish("chunk", textEvent{Stage: 3, Text: chunk})
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	x.publish("text", textEvent{Stage: 3, Text: text})
+	x.stageDone(3, func(sr *store.StageResult) {
+		sr.Text, sr.Model, sr.Backend = text, model, x.p.cfg.LLM.Backend(model)
+	})
+	return strings.TrimSpace(text), nil
+}
+
+// loras merges the interception config's LoRAs with the request's; a request
+// LoRA of the same name replaces the config's.
+func (x *execution) loras() []catalog.LoRA {
+	var out []catalog.LoRA
+	if ic, ok := x.p.cfg.Catalog.Interception(x.req.Interception); ok {
+		out = append(out, ic.LoRAs...)
+	}
+	for _, l := range x.req.LoRAs {
+		replaced := false
+		for i := range out {
+			if out[i].Name == l.Name {
+				out[i], replaced = l, true
+			}
+		}
+		if !replaced {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// withTriggers appends each LoRA's trigger phrase to the prompt once.
+func withTriggers(prompt string, loras []catalog.LoRA) (string, []string) {
+	var added []string
+	for _, l := range loras {
+		t := strings.TrimSpace(l.Trigger)
+		if t == "" || strings.Contains(strings.ToLower(prompt), strings.ToLower(t)) {
+			continue
+		}
+		prompt = strings.TrimRight(prompt, " ,.") + ", " + t
+		added = append(added, t)
+	}
+	return prompt, added
+}
+
+// seed picks the run's seed: the request's, the output's, or a fresh one.
+func (x *execution) seed(out *catalog.Output) uint64 {
+	switch {
+	case x.req.Seed != nil:
+		return *x.req.Seed
+	case !out.Parameters.Seed.Random && out.Parameters.Seed.Value != 0:
+		return out.Parameters.Seed.Value
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	// 31 bits: valid for SwarmUI's int seeds and ComfyUI's uint64 alike.
+	return uint64(binary.BigEndian.Uint32(b[:]) >> 1)
+}
+
+// generate runs stage 4 on the chosen path and stores what comes back.
+func (x *execution) generate(out *catalog.Output, text string) error {
+	im := x.p.cfg.Images
+	loras := x.loras()
+	prompt, triggers := withTriggers(text, loras)
+	rec := &generationRecord{
+		Output: out.ID, Backend: out.Backend, Model: out.Model, Prompt: prompt,
+		Negative: out.Parameters.NegativePrompt, Seed: x.seed(out), LoRAs: loras, Triggers: triggers, Uploads: x.req.Uploads,
+	}
+	if rec.LoRAs == nil {
+		rec.LoRAs = []catalog.LoRA{}
+	}
+	rec.Path, rec.Reason = route(out, loras)
+	x.p.log.Info("generation route", "run", x.run.ID, "output", out.ID, "path", rec.Path, "reason", rec.Reason)
+	x.stageStart(4, "")
+
+	ctx, cancel := context.WithTimeout(x.ctx, im.timeout())
+	defer cancel()
+	err := im.ensure(ctx, func(detail string) {
+		x.publish("stage", stageEvent{Stage: 4, Name: stageNames[4], Status: "started",
+			Detail: x.msg("Das Bild-Backend wird gestartet...", "starting the image backend...")})
+	})
+	if err != nil {
+		return fmt.Errorf("image backend: %w", err)
+	}
+	var imgs []generatedImage
+	if rec.Path == pathSwarmT2I {
+		imgs, err = x.viaSwarm(ctx, out, rec)
+	} else {
+		imgs, err = x.viaWorkflow(ctx, out, rec)
+	}
+	if err != nil {
+		x.recordGeneration(rec)
+		return err
+	}
+	if len(imgs) == 0 {
+		x.recordGeneration(rec)
+		return fmt.Errorf("generation: the backend returned no image: %w", ErrBackendGarbage)
+	}
+	stored, err := x.storeImages(imgs, rec)
+	if err != nil {
+		x.recordGeneration(rec)
+		return err
+	}
+	x.recordGeneration(rec)
+	for _, m := range stored {
+		x.publish("media", mediaEvent{MediaID: m.ID, URL: "/api/media/" + m.ID, Mime: m.Mime,
+			Width: m.Width, Height: m.Height, Seed: m.Seed, LoRAs: rec.LoRAs})
+	}
+	x.stageDone(4, func(sr *store.StageResult) {
+		sr.Text, sr.Model, sr.Backend = prompt, out.Model, rec.Backend
+		sr.Detail, _ = json.Marshal(rec)
+	})
+	return nil
+}
+
+// recordGeneration stores what stage 4 sent, also when it failed.
+func (x *execution) recordGeneration(rec *generationRecord) {
+	detail, _ := json.Marshal(rec)
+	x.mu.Lock()
+	if sr := x.stages[4]; sr != nil {
+		sr.Detail, sr.Model, sr.Backend, sr.Text = detail, rec.Model, rec.Backend, rec.Prompt
+	}
+	x.mu.Unlock()
+}
+
+type mediaEvent struct {
+	MediaID string         `json:"media_id"`
+	URL     string         `json:"url"`
+	Mime    string         `json:"mime"`
+	Width   int            `json:"width"`
+	Height  int            `json:"height"`
+	Seed    uint64         `json:"seed"`
+	LoRAs   []catalog.LoRA `json:"loras"`
+}
+
+// Paths of stage 4.
+const (
+	pathSwarmT2I      = "swarmui_text2image"
+	pathSwarmWorkflow = "swarmui_comfy_workflow"
+	pathComfyWorkflow = "comfyui_workflow"
+)
+
+// route applies SPEC section 6: SwarmUI's text-to-image for a swarmui output
+// without LoRAs, its ComfyUI backend with injected LoRA nodes when LoRAs
+// apply and the output has a workflow, and the workflow for comfyui outputs.
+func route(out *catalog.Output, loras []catalog.LoRA) (path, reason string) {
+	switch {
+	case out.Backend == "comfyui":
+		return pathComfyWorkflow, "comfyui outputs always run their workflow"
+	case len(loras) == 0:
+		return pathSwarmT2I, "swarmui output without LoRAs"
+	case out.Graph != nil:
+		return pathSwarmWorkflow, fmt.Sprintf("%d LoRA(s) apply: running workflow %s on SwarmUI's ComfyUI backend with LoRA nodes injected", len(loras), out.Workflow)
+	}
+	return pathSwarmT2I, fmt.Sprintf("%d LoRA(s) apply but the output has no workflow: passing them as SwarmUI parameters", len(loras))
+}

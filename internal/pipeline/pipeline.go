@@ -1,0 +1,301 @@
+// Package pipeline runs student requests through the stages of SPEC section 1
+// and publishes every step as an event.
+//
+// A run executes in its own goroutine, decoupled from the HTTP request that
+// created it. Its state and events are stored as they happen, so a client can
+// reconnect at any time and a server restart leaves no run "running".
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/events"
+	"github.com/ai4artsed/ai4artsed/internal/llm"
+	"github.com/ai4artsed/ai4artsed/internal/media"
+	"github.com/ai4artsed/ai4artsed/internal/queue"
+	"github.com/ai4artsed/ai4artsed/internal/store"
+)
+
+// LLM is the chat client the pipeline needs: llm.Router satisfies it.
+type LLM interface {
+	Chat(ctx context.Context, req llm.Request, fn func(chunk string) error) (string, error)
+	Backend(model string) string
+}
+
+// Metrics receives the pipeline's measurements; httpapi's Prometheus
+// collector implements it.
+type Metrics interface {
+	QueueWait(backend string, waited time.Duration)
+	RunFinished(state store.State)
+}
+
+// Models names the model of each LLM role (`ollama/NAME` or `openai/NAME`).
+type Models struct {
+	Interception, Safety, Translation, Optimization string
+}
+
+// Config holds everything a Pipeline needs.
+type Config struct {
+	Store   store.Store
+	Hub     *events.Hub
+	Catalog *catalog.Catalog
+	LLM     LLM
+	Images  *Images // nil: generation answers stage_unavailable
+	Files   *media.Files
+	Models  Models
+	Logger  *slog.Logger
+	Metrics Metrics // optional
+
+	Language      string // default language of messages
+	SafetyLevel   string // the server's safety level
+	DefaultOutput string // output config used when neither request nor interception names one
+	Slots         int    // LLM calls at once per backend
+	QueueMax      int    // waiting LLM calls per backend
+	MaxRunsClient int    // unfinished runs per client
+	IdleCancel    time.Duration
+	Now           func() time.Time
+}
+
+// Pipeline starts, tracks and cancels runs.
+type Pipeline struct {
+	cfg Config
+	log *slog.Logger
+
+	qmu     sync.Mutex
+	queues  map[string]*queue.Queue
+	qclosed bool
+
+	mu       sync.Mutex
+	active   map[string]*execution
+	byClient map[string]int
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// New returns a pipeline with defaults filled in.
+func New(cfg Config) *Pipeline {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Language == "" {
+		cfg.Language = "de"
+	}
+	if cfg.SafetyLevel == "" {
+		cfg.SafetyLevel = "youth"
+	}
+	if cfg.Slots < 1 {
+		cfg.Slots = 3
+	}
+	if cfg.QueueMax < 1 {
+		cfg.QueueMax = 500
+	}
+	if cfg.MaxRunsClient < 1 {
+		cfg.MaxRunsClient = 3
+	}
+	if cfg.IdleCancel <= 0 {
+		cfg.IdleCancel = 60 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Pipeline{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		queues:   make(map[string]*queue.Queue),
+		active:   make(map[string]*execution),
+		byClient: make(map[string]int),
+	}
+}
+
+// Start validates req, stores the new run with its first event and executes
+// it in the background. The returned run is in state queued.
+func (p *Pipeline) Start(req Request) (*store.Run, error) {
+	if err := p.normalize(&req); err != nil {
+		return nil, err
+	}
+	if req.Stages != StagesInterception && p.cfg.Images == nil {
+		return nil, fmt.Errorf("stages %q: no image backend is configured: %w", req.Stages, ErrStageUnavailable)
+	}
+	if err := p.checkUploads(req.Uploads); err != nil {
+		return nil, err
+	}
+	if err := p.checkQueue(req); err != nil {
+		return nil, err
+	}
+	input, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: encode request: %w", err)
+	}
+	now := p.cfg.Now().UTC()
+	run := &store.Run{
+		ID: newID(), ClientID: req.ClientID, Stages: req.Stages, Lang: req.Lang,
+		Input: input, State: store.StateQueued, CreatedAt: now, UpdatedAt: now,
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	x := &execution{p: p, run: run, req: req, ctx: ctx, cancel: cancel, arrival: now, started: now}
+
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		cancel(nil)
+		return nil, ErrShuttingDown
+	}
+	if p.byClient[req.ClientID] >= p.cfg.MaxRunsClient {
+		p.mu.Unlock()
+		cancel(nil)
+		return nil, fmt.Errorf("client has %d unfinished runs: %w", p.cfg.MaxRunsClient, ErrTooManyRuns)
+	}
+	p.byClient[req.ClientID]++
+	p.active[run.ID] = x
+	p.wg.Add(1)
+	p.mu.Unlock()
+
+	if err := p.cfg.Store.CreateRun(ctx, run); err != nil {
+		p.forget(x)
+		cancel(nil)
+		p.wg.Done()
+		return nil, fmt.Errorf("pipeline: store run: %w", err)
+	}
+	p.cfg.Hub.Open(run.ID)
+	if _, err := p.cfg.Hub.Publish(ctx, run.ID, "run", runEvent{RunID: run.ID, State: store.StateQueued}); err != nil {
+		p.log.Error("publish first event", "run", run.ID, "err", err)
+	}
+	go x.execute()
+	return run, nil
+}
+
+func (p *Pipeline) checkUploads(ids []string) error {
+	for _, id := range ids {
+		if _, err := p.cfg.Store.GetUpload(context.Background(), id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("upload %q: %w", id, ErrUnknownUpload)
+			}
+			return fmt.Errorf("pipeline: look up upload: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkQueue refuses a run at once when the queue of its first LLM call is
+// at its hard length.
+func (p *Pipeline) checkQueue(req Request) error {
+	model := p.cfg.Models.Interception
+	if req.Stages == StagesGeneration {
+		out, _ := p.cfg.Catalog.Output(req.Output)
+		if strings.TrimSpace(out.OptimizationInstruction) == "" {
+			return nil
+		}
+		model = p.cfg.Models.Optimization
+	}
+	backend := p.cfg.LLM.Backend(model)
+	if q := p.Queue(backend); q.Waiting() >= p.cfg.QueueMax {
+		return fmt.Errorf("llm backend %s has %d calls waiting: %w", backend, q.Waiting(), ErrQueueFull)
+	}
+	return nil
+}
+
+// Cancel stops a queued or running run; its backend work is stopped too.
+func (p *Pipeline) Cancel(ctx context.Context, id string) error {
+	p.mu.Lock()
+	x := p.active[id]
+	p.mu.Unlock()
+	if x != nil {
+		x.cancel(errCancelled)
+		return nil
+	}
+	if _, err := p.cfg.Store.GetRun(ctx, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("run %q: %w", id, ErrNotFound)
+		}
+		return err
+	}
+	return fmt.Errorf("run %q: %w", id, ErrFinished)
+}
+
+// Active is the number of runs not yet finished.
+func (p *Pipeline) Active() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.active)
+}
+
+// Shutdown refuses new runs, interrupts every active run and waits for them
+// to record their end, or until ctx ends.
+func (p *Pipeline) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	p.closed = true
+	for _, x := range p.active {
+		x.cancel(errInterrupted)
+	}
+	p.mu.Unlock()
+	p.qmu.Lock()
+	p.qclosed = true
+	for _, q := range p.queues {
+		q.Close()
+	}
+	p.qmu.Unlock()
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("pipeline: shutdown: %d runs still ending: %w", p.Active(), ctx.Err())
+	}
+}
+
+// Queue returns the slot queue of one LLM backend, creating it on first use.
+func (p *Pipeline) Queue(backend string) *queue.Queue {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	q, ok := p.queues[backend]
+	if !ok {
+		observe := func(d time.Duration) {
+			if p.cfg.Metrics != nil {
+				p.cfg.Metrics.QueueWait(backend, d)
+			}
+		}
+		q = queue.NewWithOptions(queue.Options{Slots: p.cfg.Slots, MaxWaiting: p.cfg.QueueMax, OnAcquired: observe})
+		if p.qclosed {
+			q.Close()
+		}
+		p.queues[backend] = q
+	}
+	return q
+}
+
+// Queues reports every backend queue, for metrics.
+func (p *Pipeline) Queues() map[string]*queue.Queue {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	out := make(map[string]*queue.Queue, len(p.queues))
+	for k, v := range p.queues {
+		out[k] = v
+	}
+	return out
+}
+
+func (p *Pipeline) forget(x *execution) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.active, x.run.ID)
+	if p.byClient[x.req.ClientID]--; p.byClient[x.req.ClientID] <= 0 {
+		delete(p.byClient, x.req.ClientID)
+	}
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,214 @@
+// Package ollamasim is an HTTP server that speaks the Ollama protocol
+// (native /api/chat and /api/generate with NDJSON streaming, and the
+// OpenAI-compatible /v1/chat/completions with SSE) faithfully enough that our
+// llm clients cannot tell it from a real Ollama. Tests and the demo mode use
+// it; production never does.
+//
+// Answers are deterministic (see Reply), latency is configurable, and every
+// chat request is recorded so tests can assert on what was sent, on
+// cancellation and on concurrency.
+package ollamasim
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Version is what GET /api/version reports.
+const Version = "0.12.6"
+
+// Options configure a Server. The zero value is a server with no models
+// and no delays.
+type Options struct {
+	// Models are the installed models, named as /api/tags lists them
+	// ("llama3.2:3b"). A name without tag means name:latest, and a request
+	// for a name without tag matches name:latest.
+	Models []string
+	// FirstTokenDelay is the time before the first token (before the
+	// response headers, as with a real model load); TokenDelay the time
+	// between tokens.
+	FirstTokenDelay, TokenDelay time.Duration
+	// StartupDelay: until this much time has passed since New, every route
+	// answers 503 {"error":"server is starting"}.
+	StartupDelay time.Duration
+	// FailAfterTokens > 0 makes every generation fail after this many
+	// tokens: streams get an in-band error line (or an SSE error event) and
+	// end; non-streaming requests get 500. A reply with fewer tokens fails
+	// in place of its final frame.
+	FailAfterTokens int
+	// Logger receives one debug line per generation; nil discards.
+	Logger *slog.Logger
+}
+
+// Message is one chat message as the simulator reads it.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Recorded is one generation request the simulator received (native chat,
+// generate or OpenAI-compatible chat) whose body decoded.
+type Recorded struct {
+	Path        string
+	Model       string
+	Messages    []Message // for /api/generate: the system and prompt as messages
+	Stream      bool
+	Status      int // HTTP status answered (200 for streams, even when they fail in-band)
+	Start       time.Time
+	End         time.Time // zero while the request runs
+	Cancelled   bool      // the client went away before the answer was complete
+	CancelledAt time.Time
+	Completed   bool // the final frame was sent
+}
+
+// Server is the simulator; it implements http.Handler. Run it with
+// httptest.NewServer or an http.Server.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	born   time.Time
+	models map[string]bool // full names, name:tag
+	mux    *http.ServeMux
+
+	mu          sync.Mutex
+	reqs        []Recorded
+	inFlight    int
+	maxInFlight int
+	arrived     chan struct{} // closed and replaced on each recorded arrival
+	nextID      int
+}
+
+// New returns a simulator with the given options.
+func New(opts Options) *Server {
+	s := &Server{
+		opts:    opts,
+		log:     opts.Logger,
+		born:    time.Now(),
+		models:  make(map[string]bool),
+		arrived: make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, m := range opts.Models {
+		s.models[fullName(m)] = true
+	}
+	s.mux = s.routes()
+	return s
+}
+
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.handleRoot)
+	mux.HandleFunc("GET /api/version", s.handleVersion)
+	mux.HandleFunc("GET /api/tags", s.handleTags)
+	mux.HandleFunc("POST /api/chat", s.handleChat)
+	mux.HandleFunc("POST /api/generate", s.handleGenerate)
+	mux.HandleFunc("POST /v1/chat/completions", s.handleOpenAI)
+	return mux
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if time.Since(s.born) < s.opts.StartupDelay {
+		writeError(w, http.StatusServiceUnavailable, "server is starting")
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// Requests returns a copy of the recorded requests in arrival order.
+func (s *Server) Requests() []Recorded {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Recorded, len(s.reqs))
+	for i, r := range s.reqs {
+		r.Messages = append([]Message(nil), r.Messages...)
+		out[i] = r
+	}
+	return out
+}
+
+// InFlight returns how many generations are running now.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
+}
+
+// MaxInFlight returns the largest number of generations that ran at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
+}
+
+// WaitRequests blocks until at least n requests have been recorded or ctx
+// ends.
+func (s *Server) WaitRequests(ctx context.Context, n int) error {
+	for {
+		s.mu.Lock()
+		have, ch := len(s.reqs), s.arrived
+		s.mu.Unlock()
+		if have >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// record stores a new arrival and returns its index; running counts it as
+// in flight in the same step, so a waiter never sees one without the other.
+func (s *Server) record(rec Recorded, running bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if running {
+		s.inFlight++
+		s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	}
+	s.reqs = append(s.reqs, rec)
+	close(s.arrived)
+	s.arrived = make(chan struct{})
+	return len(s.reqs) - 1
+}
+
+// update changes a recorded request under the lock; done also ends its
+// in-flight count.
+func (s *Server) update(i int, done bool, f func(*Recorded)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if done {
+		s.inFlight--
+	}
+	f(&s.reqs[i])
+}
+
+// id returns a fresh completion id number.
+func (s *Server) id() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	return s.nextID
+}
+
+// installed reports whether a requested model name is installed.
+func (s *Server) installed(name string) bool {
+	return s.models[fullName(name)]
+}
+
+// fullName adds the default tag to a name without one.
+func fullName(name string) string {
+	base := name[strings.LastIndex(name, "/")+1:]
+	if strings.Contains(base, ":") {
+		return name
+	}
+	return name + ":latest"
+}

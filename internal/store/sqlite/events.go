@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/store"
+)
+
+// AppendEvent implements store.Store.
+func (db *DB) AppendEvent(ctx context.Context, e store.Event) error {
+	data, err := jsonText("data", e.Data)
+	if err != nil {
+		return fmt.Errorf("sqlite: append event %d of run %s: %w", e.Seq, e.RunID, err)
+	}
+	if e.At.IsZero() {
+		e.At = db.now()
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := runState(ctx, tx, e.RunID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (run_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)`,
+			e.RunID, e.Seq, e.Type, data, formatTime(e.At))
+		if isUniqueViolation(err) {
+			return store.ErrConflict
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: append event %d of run %s: %w", e.Seq, e.RunID, err)
+	}
+	return nil
+}
+
+// Events implements store.Store.
+func (db *DB) Events(ctx context.Context, runID string, afterSeq int64) ([]store.Event, error) {
+	var out []store.Event
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		if _, err := runState(ctx, tx, runID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT seq, type, data, at FROM events
+			WHERE run_id = ? AND seq > ? ORDER BY seq`, runID, afterSeq)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e := store.Event{RunID: runID}
+			var data sql.NullString
+			var at string
+			if err := rows.Scan(&e.Seq, &e.Type, &data, &at); err != nil {
+				return err
+			}
+			e.Data = rawJSON(data)
+			if e.At, err = parseTime(at); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: events of run %s: %w", runID, err)
+	}
+	return out, nil
+}
+
+// InterruptUnfinished implements store.Store.
+func (db *DB) InterruptUnfinished(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id FROM runs WHERE state IN ('queued', 'running') ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: interrupt unfinished: %w", err)
+	}
+	var candidates []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite: interrupt unfinished: %w", err)
+		}
+		candidates = append(candidates, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: interrupt unfinished: %w", err)
+	}
+
+	var done []string
+	for _, id := range candidates {
+		changed, err := db.interrupt(ctx, id, now)
+		if err != nil {
+			return done, fmt.Errorf("sqlite: interrupt run %s: %w", id, err)
+		}
+		if changed {
+			done = append(done, id)
+		}
+	}
+	return done, nil
+}
+
+// interrupt marks one run interrupted and appends its done event, in one
+// transaction; it does nothing if the run has meanwhile left queued/running.
+func (db *DB) interrupt(ctx context.Context, id string, now time.Time) (bool, error) {
+	changed := false
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var state, created string
+		var next int64
+		err := tx.QueryRowContext(ctx, `SELECT state, created_at,
+			(SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = runs.id)
+			FROM runs WHERE id = ?`, id).Scan(&state, &created, &next)
+		if err != nil {
+			return err
+		}
+		if st := store.State(state); st != store.StateQueued && st != store.StateRunning {
+			return nil
+		}
+		createdAt, err := parseTime(created)
+		if err != nil {
+			return err
+		}
+		ms := max(now.Sub(createdAt).Milliseconds(), 0)
+		at := formatTime(now)
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, error_code = ?, error_message = ?,
+			updated_at = ?, finished_at = ? WHERE id = ?`,
+			string(store.StateInterrupted), "interrupted", "the server stopped while the run was in flight", at, at, id); err != nil {
+			return err
+		}
+		data := fmt.Sprintf(`{"state":%q,"ms":%d}`, store.StateInterrupted, ms)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (run_id, seq, type, data, at) VALUES (?, ?, 'done', ?, ?)`,
+			id, next, data, at); err != nil {
+			return err
+		}
+		changed = true
+		return nil
+	})
+	return changed, err
+}

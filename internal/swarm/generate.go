@@ -1,0 +1,205 @@
+package swarm
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// maxImage bounds one downloaded image.
+const maxImage = 128 << 20
+
+// T2IRequest is one GenerateText2Image call. Zero values of optional fields
+// are left out so SwarmUI applies its own defaults.
+type T2IRequest struct {
+	Prompt         string
+	NegativePrompt string
+	// Model is a model name as ListModels returns it; the extension and
+	// folder may be left out (SwarmUI matches fuzzily).
+	Model  string
+	Width  int
+	Height int
+	Steps  int
+	CFG    float64
+	// Seed is sent as given; -1 asks SwarmUI for a random seed. Image i
+	// uses Seed+i.
+	Seed      int64
+	Sampler   string
+	Scheduler string
+	// LoRAs are LoRA names; LoRAWeights their strengths, one per LoRA
+	// (empty means 1 for each).
+	LoRAs       []string
+	LoRAWeights []float64
+	// Images is the number of images; 0 means 1.
+	Images int
+}
+
+// Image is one generated image.
+type Image struct {
+	// Path is the path SwarmUI answered with (View/... or a data: URL).
+	Path string
+	// Mime is the image's content type, e.g. image/png.
+	Mime string
+	// Data holds the image bytes.
+	Data []byte
+}
+
+// params turns the request into SwarmUI's flat parameter object.
+func (r T2IRequest) params() (map[string]any, error) {
+	images := r.Images
+	if images <= 0 {
+		images = 1
+	}
+	p := map[string]any{
+		"prompt": r.Prompt,
+		"images": images,
+		"seed":   r.Seed,
+	}
+	setString(p, "negativeprompt", r.NegativePrompt)
+	setString(p, "model", r.Model)
+	setString(p, "sampler", r.Sampler)
+	setString(p, "scheduler", r.Scheduler)
+	setInt(p, "width", r.Width)
+	setInt(p, "height", r.Height)
+	setInt(p, "steps", r.Steps)
+	if r.CFG > 0 {
+		p["cfgscale"] = r.CFG
+	}
+	if len(r.LoRAs) > 0 {
+		weights := r.LoRAWeights
+		if len(weights) == 0 {
+			weights = make([]float64, len(r.LoRAs))
+			for i := range weights {
+				weights[i] = 1
+			}
+		}
+		if len(weights) != len(r.LoRAs) {
+			return nil, fmt.Errorf("swarm: %d LoRA weights for %d LoRAs", len(weights), len(r.LoRAs))
+		}
+		names := make([]string, len(r.LoRAs))
+		ws := make([]string, len(weights))
+		for i, name := range r.LoRAs {
+			if name == "" || strings.Contains(name, ",") {
+				return nil, fmt.Errorf("swarm: invalid LoRA name %q", name)
+			}
+			names[i] = name
+			ws[i] = strconv.FormatFloat(weights[i], 'f', -1, 64)
+		}
+		p["loras"] = strings.Join(names, ",")
+		p["loraweights"] = strings.Join(ws, ",")
+	}
+	return p, nil
+}
+
+func setString(p map[string]any, key, v string) {
+	if v != "" {
+		p[key] = v
+	}
+}
+
+func setInt(p map[string]any, key string, v int) {
+	if v > 0 {
+		p[key] = v
+	}
+}
+
+// GenerateText2Image runs one text-to-image generation, waits for it and
+// downloads every resulting image. SwarmUI failures (unknown model or LoRA,
+// backend errors) come back as *APIError matching ErrGenerationFailed, with
+// SwarmUI's message unchanged.
+func (c *Client) GenerateText2Image(ctx context.Context, req T2IRequest) ([]Image, error) {
+	body, err := req.params()
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Images []string `json:"images"`
+	}
+	if err := c.call(ctx, "GenerateText2Image", body, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Images) == 0 {
+		return nil, fmt.Errorf("swarm: GenerateText2Image: no images in answer: %w", ErrGenerationFailed)
+	}
+	images := make([]Image, 0, len(out.Images))
+	for _, p := range out.Images {
+		img, err := c.FetchImage(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		images = append(images, img)
+	}
+	return images, nil
+}
+
+// FetchImage loads one image named by a GenerateText2Image answer: a
+// relative View/... path (fetched with GET, each segment percent-encoded)
+// or a data:image/...;base64 URL (decoded in place).
+func (c *Client) FetchImage(ctx context.Context, path string) (Image, error) {
+	if strings.HasPrefix(path, "data:") {
+		return decodeDataURL(path)
+	}
+	u := c.base + "/" + escapePath(path)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return Image{}, fmt.Errorf("swarm: fetch %s: %w", path, err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return Image{}, transportError("fetch "+path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxImage+1))
+	if err != nil {
+		return Image{}, fmt.Errorf("swarm: fetch %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Image{}, decodeAnswer("fetch "+path, resp.StatusCode, data, nil)
+	}
+	if len(data) > maxImage {
+		return Image{}, fmt.Errorf("swarm: fetch %s: image larger than %d bytes: %w", path, maxImage, ErrBadResponse)
+	}
+	ct := resp.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		ct = mt
+	}
+	if ct == "" || ct == "application/octet-stream" {
+		ct = http.DetectContentType(data)
+	}
+	if !strings.HasPrefix(ct, "image/") {
+		return Image{}, fmt.Errorf("swarm: fetch %s: content type %q (%q): %w", path, ct, snippet(data), ErrBadResponse)
+	}
+	return Image{Path: path, Mime: ct, Data: data}, nil
+}
+
+// escapePath percent-encodes each segment of a relative server path.
+func escapePath(p string) string {
+	segs := strings.Split(strings.TrimLeft(p, "/"), "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+// decodeDataURL decodes data:<mime>;base64,<data>.
+func decodeDataURL(s string) (Image, error) {
+	head, payload, ok := strings.Cut(strings.TrimPrefix(s, "data:"), ",")
+	if !ok || !strings.HasSuffix(head, ";base64") {
+		return Image{}, fmt.Errorf("swarm: image data URL %q: %w", snippet([]byte(s)), ErrBadResponse)
+	}
+	mt := strings.TrimSuffix(head, ";base64")
+	data, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		return Image{}, fmt.Errorf("swarm: image data URL: %w: %w", ErrBadResponse, err)
+	}
+	if mt == "" {
+		mt = http.DetectContentType(data)
+	}
+	return Image{Path: "data:" + head + ",…", Mime: mt, Data: data}, nil
+}
