@@ -28,6 +28,14 @@ func (e *testEnv) startRunAs(t *testing.T, client string, body any) (int, map[st
 	return resp.StatusCode, out
 }
 
+// waitQueued waits until n LLM calls hold or wait for a slot, so the next run
+// arrives after them.
+func (e *testEnv) waitQueued(t *testing.T, n int) {
+	t.Helper()
+	q := e.App.Pipeline.Queue("ollama")
+	waitFor(t, fmt.Sprintf("%d calls in the queue", n), 10*time.Second, func() bool { return q.Waiting()+q.InUse() >= n })
+}
+
 func interceptionBody(prompt string) map[string]any {
 	return map[string]any{"stages": "interception", "prompt": prompt, "interception": "dada", "lang": "en"}
 }
@@ -42,6 +50,7 @@ func TestQueueTenRunsThreeSlots(t *testing.T) {
 			t.Fatalf("run %d: %d %v", i, code, out)
 		}
 		ids[i] = out["run_id"].(string)
+		env.waitQueued(t, i+1)
 	}
 	type result struct {
 		evs []sseEvent
@@ -95,15 +104,25 @@ func TestQueueTenRunsThreeSlots(t *testing.T) {
 	if waitedRuns < n-3 {
 		t.Fatalf("only %d runs waited for a slot, want at least %d", waitedRuns, n-3)
 	}
-	// Slots went out in arrival order: the simulator received the requests in run order.
+	// Slots went out in arrival order: no run reached the simulator before a
+	// run that arrived earlier (two slots freed together may race by a few ms).
 	reqs := env.Ollama.Requests()
 	if len(reqs) != n {
 		t.Fatalf("simulator saw %d requests", len(reqs))
 	}
-	for i, r := range reqs {
-		want := fmt.Sprintf("run number %d", i)
-		if r.Messages[len(r.Messages)-1].Content != want {
-			t.Fatalf("request %d was %q, want %q (arrival order)", i, r.Messages[len(r.Messages)-1].Content, want)
+	started := make([]time.Time, n)
+	for _, r := range reqs {
+		var i int
+		if _, err := fmt.Sscanf(r.Messages[len(r.Messages)-1].Content, "run number %d", &i); err != nil {
+			t.Fatal(err)
+		}
+		started[i] = r.Start
+	}
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			if started[j].Add(30 * time.Millisecond).Before(started[i]) {
+				t.Fatalf("run %d reached the simulator %v before run %d, which arrived earlier", j, started[i].Sub(started[j]), i)
+			}
 		}
 	}
 }
@@ -114,8 +133,11 @@ func TestCancelWaitingAndRunningRuns(t *testing.T) {
 		mutate: func(s *Settings) { s.LLMSlots = 1 },
 	})
 	_, a := env.startRunAs(t, "a", interceptionBody("first"))
+	env.waitQueued(t, 1)
 	_, b := env.startRunAs(t, "b", interceptionBody("second"))
+	env.waitQueued(t, 2)
 	_, c := env.startRunAs(t, "c", interceptionBody("third"))
+	env.waitQueued(t, 3)
 	ida, idb, idc := a["run_id"].(string), b["run_id"].(string), c["run_id"].(string)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

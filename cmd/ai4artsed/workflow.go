@@ -113,6 +113,9 @@ func injectLoRAs(file string, stdin io.Reader, target string, loras []graph.LoRA
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if _, err := g.InjectLoRAs(target, loras, log); err != nil {
+		if errors.Is(err, graph.ErrAmbiguousLoader) && target == "" {
+			return nil, fmt.Errorf("%s: %w (use --target NODE)", name, err)
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	raw, err := g.MarshalJSON()

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -207,7 +208,7 @@ func TestInvalidBuiltinFailsLoad(t *testing.T) {
 	if !strings.Contains(err.Error(), "builtin/interception/bad.json") {
 		t.Errorf("error %q does not name the file", err)
 	}
-	if !hasError(probs) {
+	if !HasError(probs) {
 		t.Errorf("problems = %v", probs)
 	}
 }
@@ -215,5 +216,32 @@ func TestInvalidBuiltinFailsLoad(t *testing.T) {
 func TestMissingOverrideDirFailsLoad(t *testing.T) {
 	if _, _, err := Load(Builtin(), t.TempDir()+"/nope", nil); err == nil {
 		t.Fatal("Load with a missing config dir succeeded")
+	}
+}
+
+func TestFullConfigJSON(t *testing.T) {
+	c := loadBuiltin(t)
+	for _, in := range c.Interceptions() {
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in.ID, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil || m["id"] != in.ID || m["context"] == nil {
+			t.Errorf("%s: marshalled to %s", in.ID, b)
+		}
+	}
+	for _, o := range c.Outputs() {
+		b, err := json.Marshal(o)
+		if err != nil {
+			t.Fatalf("%s: %v", o.ID, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil || m["id"] != o.ID || m["parameters"] == nil || m["inputs"] == nil {
+			t.Errorf("%s: marshalled to %s", o.ID, b)
+		}
+		if seed := m["parameters"].(map[string]any)["seed"]; seed != "random" {
+			t.Errorf("%s: seed marshalled as %v", o.ID, seed)
+		}
 	}
 }

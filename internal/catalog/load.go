@@ -89,7 +89,7 @@ func build(builtin fs.FS, dir string) (c *Catalog, probs []Problem, builtinFaile
 	ld := newLoader()
 	base := layer{fsys: builtin, display: func(n string) string { return "builtin/" + n }, builtin: true}
 	ld.loadLayer(base)
-	builtinFailed = hasError(ld.problems)
+	builtinFailed = HasError(ld.problems)
 	if dir != "" {
 		info, statErr := os.Stat(dir)
 		if statErr == nil && !info.IsDir() {

@@ -45,11 +45,12 @@ func (ps *problems) warnf(field, format string, args ...any) {
 }
 
 // failed reports whether any error (not warning) was recorded.
-func (ps *problems) failed() bool { return hasError(ps.list) }
+func (ps *problems) failed() bool { return HasError(ps.list) }
 
-// hasError reports whether list holds an error.
-func hasError(list []Problem) bool {
-	for _, p := range list {
+// HasError reports whether problems holds an error (not only warnings);
+// `ai4artsed configs check` exits 1 when it does.
+func HasError(problems []Problem) bool {
+	for _, p := range problems {
 		if !p.Warning {
 			return true
 		}

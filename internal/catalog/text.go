@@ -45,9 +45,16 @@ func (t *Text) UnmarshalJSON(data []byte) error {
 	return &json.UnmarshalTypeError{Value: jsonKind(data), Type: reflect.TypeFor[Text]()}
 }
 
-// MarshalJSON writes {"de": ..., "en": ...}.
+// MarshalJSON writes {"de": ..., "en": ...}. It leaves HTML characters
+// unescaped, so an encoder's SetEscapeHTML setting decides.
 func (t Text) MarshalJSON() ([]byte, error) {
-	return json.Marshal(textObject(t))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(textObject(t)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // Get returns the text in lang ("de" or "en"), falling back to the other

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
@@ -56,6 +57,16 @@ func TestTextMarshalAndGet(t *testing.T) {
 	}
 	if string(b) != `{"de":"Katze","en":"cat"}` {
 		t.Errorf("marshal = %s", b)
+	}
+	amp := Text{DE: "Kunst & Kultur", EN: "<b>"}
+	if b, _ := json.Marshal(amp); string(b) != `{"de":"Kunst \u0026 Kultur","en":"\u003cb\u003e"}` {
+		t.Errorf("json.Marshal does not escape HTML: %s", b)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(amp); err != nil || buf.String() != `{"de":"Kunst & Kultur","en":"<b>"}`+"\n" {
+		t.Errorf("encoder without HTML escaping wrote %q, %v", buf.String(), err)
 	}
 	tests := []struct {
 		text Text

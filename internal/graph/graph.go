@@ -66,6 +66,17 @@ func Parse(data []byte) (*Graph, error) {
 	return g, nil
 }
 
+// UnmarshalJSON parses data as [Parse] does, so a Graph can be a field of a
+// decoded struct (such as the "prompt" of a ComfyUI request).
+func (g *Graph) UnmarshalJSON(data []byte) error {
+	p, err := Parse(data)
+	if err != nil {
+		return err
+	}
+	*g = *p
+	return nil
+}
+
 func parseNode(raw json.RawMessage) (*node, error) {
 	fields, err := decodeObject(raw)
 	if err != nil {

@@ -112,3 +112,27 @@ func TestCloneIsDeep(t *testing.T) {
 		t.Errorf("clone has %d nodes, original %d", c.Len(), g.Len())
 	}
 }
+
+func TestUnmarshalAndReaders(t *testing.T) {
+	var req struct {
+		Prompt   *Graph `json:"prompt"`
+		ClientID string `json:"client_id"`
+	}
+	body := `{"prompt":` + sdGraph + `,"client_id":"c1"}`
+	if err := json.Unmarshal([]byte(body), &req); err != nil {
+		t.Fatal(err)
+	}
+	if req.Prompt == nil || req.Prompt.Len() != 3 || req.ClientID != "c1" {
+		t.Fatalf("decoded %+v", req)
+	}
+	if got := req.Prompt.Readers(Link{"4", 1}); !slices.Equal(got, []string{"6.clip"}) {
+		t.Errorf("Readers = %v", got)
+	}
+	if got := req.Prompt.Readers(Link{"4", 0}); !slices.Equal(got, []string{"3.model"}) {
+		t.Errorf("Readers = %v", got)
+	}
+	var bad struct{ Prompt *Graph }
+	if err := json.Unmarshal([]byte(`{"Prompt":{"1":{}}}`), &bad); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad prompt err = %v", err)
+	}
+}

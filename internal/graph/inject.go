@@ -10,11 +10,11 @@ import (
 // it, and whether that node already existed and only got new strengths.
 // ClipStrength is 0 for LoraLoaderModelOnly nodes.
 type Injected struct {
-	ID           string
-	Name         string
-	Strength     float64
-	ClipStrength float64
-	Updated      bool
+	ID           string  `json:"id"`
+	Name         string  `json:"name"`
+	Strength     float64 `json:"strength"`
+	ClipStrength float64 `json:"clip_strength"`
+	Updated      bool    `json:"updated,omitempty"`
 }
 
 // InjectLoRAs adds one LoraLoader per LoRA between the model loader and its
@@ -26,7 +26,8 @@ type Injected struct {
 //   - If LoRA loaders already hang off the source as a chain (each reading the
 //     previous one's MODEL and CLIP), new nodes go at the end of that chain.
 //     A LoRA already on the chain (same lora_name) is not added again: its
-//     strengths are updated. Within loras, a later repeat updates the earlier.
+//     strengths are updated (if the chain holds it twice, the node nearer the
+//     end). Within loras, a later repeat updates the earlier one.
 //   - Every input that read the old chain end (the source itself when there was
 //     no chain) now reads the new end. Nothing else changes.
 //   - New nodes get ids that collide with none (after the largest numeric id, or

@@ -12,9 +12,9 @@ import (
 // LoRA is one LoRA to inject: a file name relative to ComfyUI's loras folder
 // and the strengths applied to the model and to the text encoder.
 type LoRA struct {
-	Name         string
-	Strength     float64
-	ClipStrength float64
+	Name         string  `json:"name"`
+	Strength     float64 `json:"strength"`
+	ClipStrength float64 `json:"clip_strength"`
 }
 
 // MaxStrength bounds LoRA strengths as ComfyUI's LoraLoader does (-100..100).

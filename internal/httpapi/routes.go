@@ -20,7 +20,19 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("/api/", s.notFound)
 	if s.cfg.Web != nil {
-		mux.Handle("GET /", s.cfg.Web)
+		mux.Handle("/", getOnly(s.cfg.Web))
 	}
 	return s.recoverPanics(mux)
+}
+
+// getOnly answers 405 to anything but GET and HEAD.
+func getOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -7,7 +7,8 @@ import (
 
 // Sentinel errors classifying every failure of a chat call.
 var (
-	// ErrModelNotFound: the server does not have the model (HTTP 404).
+	// ErrModelNotFound: the server does not have the model (HTTP 404 with a
+	// JSON error body; a 404 HTML page is ErrBadResponse).
 	ErrModelNotFound = errors.New("llm: model not found")
 	// ErrUnavailable: the server could not be reached (connection refused,
 	// DNS, dial errors) or the connection broke mid-stream.
@@ -18,7 +19,9 @@ var (
 	// ErrNotConfigured: the provider named by the model has no client.
 	ErrNotConfigured = errors.New("llm: provider not configured")
 	// ErrBadResponse: the server answered something that is not its protocol
-	// (an HTML error page, a malformed line, a stream that ended early).
+	// (an HTML error page, a malformed line, a stream that ended early). For
+	// a non-2xx non-JSON body the error also carries a *StatusError with the
+	// status and a short snippet (errors.As).
 	ErrBadResponse = errors.New("llm: bad response")
 	// ErrUpstream: the server reported an error, either as a non-2xx status
 	// (see StatusError) or in-band in the stream.

@@ -97,3 +97,11 @@ func TestRouter(t *testing.T) {
 		})
 	}
 }
+
+func TestRouterTypedNilClient(t *testing.T) {
+	var oa *OpenAI // e.g. built only when OPENAI_BASE_URL is set
+	r := &Router{OpenAI: oa}
+	if _, err := r.Chat(context.Background(), Request{Model: "openai/x"}, nil); !errors.Is(err, ErrNotConfigured) {
+		t.Fatalf("err = %v, want ErrNotConfigured", err)
+	}
+}

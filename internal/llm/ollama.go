@@ -49,8 +49,11 @@ type ollamaFrame struct {
 }
 
 // Chat streams a chat completion from /api/chat. req.Model is the Ollama
-// model name without provider prefix.
+// model name without provider prefix. A nil client answers ErrNotConfigured.
 func (o *Ollama) Chat(ctx context.Context, req Request, fn func(chunk string) error) (string, error) {
+	if o == nil {
+		return "", newKindError(ErrNotConfigured, nil, "llm: %s client is not configured", "ollama")
+	}
 	body, err := json.Marshal(ollamaChatRequest{
 		Model:    req.Model,
 		Messages: nonNil(req.Messages),

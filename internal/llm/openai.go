@@ -60,8 +60,11 @@ type openaiChunk struct {
 }
 
 // Chat streams a chat completion. req.Model is the server's model name
-// without provider prefix.
+// without provider prefix. A nil client answers ErrNotConfigured.
 func (o *OpenAI) Chat(ctx context.Context, req Request, fn func(chunk string) error) (string, error) {
+	if o == nil {
+		return "", newKindError(ErrNotConfigured, nil, "llm: %s client is not configured", "openai")
+	}
 	body, err := json.Marshal(openaiChatRequest{
 		Model:       req.Model,
 		Messages:    nonNil(req.Messages),

@@ -73,10 +73,7 @@ type exchange struct {
 // run performs the call: deadline on ctx, request, status check, streaming
 // read, and classification of every failure.
 func (t *transport) run(ctx context.Context, ex exchange, fn func(string) error) (string, error) {
-	callCtx, cancel := ctx, context.CancelFunc(func() {})
-	if t.timeout > 0 {
-		callCtx, cancel = context.WithTimeout(ctx, t.timeout)
-	}
+	callCtx, cancel := t.callContext(ctx)
 	defer cancel()
 
 	req, err := http.NewRequestWithContext(callCtx, http.MethodPost, ex.url, bytes.NewReader(ex.body))
@@ -86,16 +83,9 @@ func (t *transport) run(ctx context.Context, ex exchange, fn func(string) error)
 	for k, v := range ex.header {
 		req.Header[k] = v
 	}
-	resp, err := t.hc.Do(req)
+	resp, err := t.send(ctx, callCtx, req)
 	if err != nil {
-		if cerr := t.ctxError(ctx, callCtx); cerr != nil {
-			return "", cerr
-		}
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return "", newKindError(ErrUnavailable, err, "llm: %s at %s is not reachable", t.provider, t.display)
+		return "", err
 	}
 	defer resp.Body.Close()
 	// Closing the body on cancellation unblocks a read at once, whatever the
@@ -118,6 +108,30 @@ func (t *transport) run(ctx context.Context, ex exchange, fn func(string) error)
 		return col.text.String(), cerr
 	}
 	return col.text.String(), err
+}
+
+// callContext layers the call's timeout on ctx.
+func (t *transport) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if t.timeout > 0 {
+		return context.WithTimeout(ctx, t.timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// send performs the request and classifies a failure to get a response.
+func (t *transport) send(ctx, callCtx context.Context, req *http.Request) (*http.Response, error) {
+	resp, err := t.hc.Do(req)
+	if err == nil {
+		return resp, nil
+	}
+	if cerr := t.ctxError(ctx, callCtx); cerr != nil {
+		return nil, cerr
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return nil, newKindError(ErrUnavailable, err, "llm: %s at %s is not reachable", t.provider, t.display)
 }
 
 // ctxError classifies a finished context: the caller's cancellation or

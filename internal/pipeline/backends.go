@@ -45,6 +45,7 @@ func (x *execution) viaSwarm(ctx context.Context, out *catalog.Output, rec *gene
 	x.publish("progress", progressEvent{Stage: 4, Value: max(p.Steps, 1), Max: max(p.Steps, 1)})
 	res := make([]generatedImage, 0, len(imgs))
 	for _, im := range imgs {
+		rec.Files = append(rec.Files, im.Path)
 		res = append(res, generatedImage{Data: im.Data, Name: path.Base(im.Path)})
 	}
 	return res, nil
@@ -111,6 +112,7 @@ func (x *execution) viaWorkflow(ctx context.Context, out *catalog.Output, rec *g
 	}
 	imgs := make([]generatedImage, 0, len(res.Images))
 	for _, im := range res.Images {
+		rec.Files = append(rec.Files, path.Join(im.Type, im.Subfolder, im.Filename))
 		imgs = append(imgs, generatedImage{Data: im.Data, Name: im.Filename})
 	}
 	return imgs, nil

@@ -83,7 +83,6 @@ func (x *execution) setState(st store.State, code, msg string) {
 func (x *execution) execute() {
 	defer x.p.wg.Done()
 	defer x.p.cfg.Hub.Close(x.run.ID)
-	defer x.p.forget(x)
 
 	err := x.safely(func() error {
 		x.setState(store.StateRunning, "", "")
@@ -120,6 +119,8 @@ func (x *execution) finish(err error) {
 	}
 	x.closeOpenStages(state)
 	x.setState(state, code, msg)
+	// From here the run is finished: cancels answer 409 and the client may start another.
+	x.p.forget(x)
 	if code != "" {
 		x.publish("error", errorEvent{Code: code, Message: msg})
 	}

@@ -30,6 +30,7 @@ type generationRecord struct {
 	Workflow json.RawMessage  `json:"workflow,omitempty"`
 	PromptID string           `json:"comfy_prompt_id,omitempty"`
 	Uploads  []string         `json:"uploads,omitempty"`
+	Files    []string         `json:"backend_files,omitempty"` // the names the backend gave its images
 }
 
 // generation runs stages 3 and 4 from the given text.

@@ -73,7 +73,7 @@ func (e *evaluator) in(n *gnode, x string) any {
 	return nil
 }
 
-func get[T any](e *evaluator, n *gnode, x string) (T, error) {
+func input[T any](e *evaluator, n *gnode, x string) (T, error) {
 	v, ok := e.in(n, x).(T)
 	if !ok {
 		var zero T
@@ -118,43 +118,43 @@ func (e *evaluator) run(id string) (ui map[string]any, err error) {
 	case "VAELoader":
 		out = []any{vaeVal{}}
 	case "LoraLoader", "LoraLoaderModelOnly":
-		m, err := get[modelVal](e, n, "model")
+		m, err := input[modelVal](e, n, "model")
 		if err != nil {
 			return nil, err
 		}
 		name := e.strIn(n, "lora_name")
 		out = []any{modelVal{loras: append(slices.Clone(m.loras), name)}}
 		if n.classType == "LoraLoader" {
-			c, err := get[clipVal](e, n, "clip")
+			c, err := input[clipVal](e, n, "clip")
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, clipVal{loras: append(slices.Clone(c.loras), name)})
 		}
 	case "ModelSamplingSD3", "ModelSamplingFlux":
-		m, err := get[modelVal](e, n, "model")
+		m, err := input[modelVal](e, n, "model")
 		if err != nil {
 			return nil, err
 		}
 		out = []any{m}
 	case "CLIPSetLastLayer":
-		c, err := get[clipVal](e, n, "clip")
+		c, err := input[clipVal](e, n, "clip")
 		if err != nil {
 			return nil, err
 		}
 		out = []any{c}
 	case "CLIPTextEncode":
-		if _, err := get[clipVal](e, n, "clip"); err != nil {
+		if _, err := input[clipVal](e, n, "clip"); err != nil {
 			return nil, err
 		}
 		out = []any{condVal{text: e.strIn(n, "text")}}
 	case "ConditioningZeroOut":
-		if _, err := get[condVal](e, n, "conditioning"); err != nil {
+		if _, err := input[condVal](e, n, "conditioning"); err != nil {
 			return nil, err
 		}
 		out = []any{condVal{}}
 	case "FluxGuidance":
-		c, err := get[condVal](e, n, "conditioning")
+		c, err := input[condVal](e, n, "conditioning")
 		if err != nil {
 			return nil, err
 		}
@@ -168,7 +168,7 @@ func (e *evaluator) run(id string) (ui map[string]any, err error) {
 		}
 		out = []any{l, l}
 	case "BasicGuider", "CFGGuider":
-		m, err := get[modelVal](e, n, "model")
+		m, err := input[modelVal](e, n, "model")
 		if err != nil {
 			return nil, err
 		}
@@ -176,7 +176,7 @@ func (e *evaluator) run(id string) (ui map[string]any, err error) {
 		if n.classType == "CFGGuider" {
 			x = "positive"
 		}
-		c, err := get[condVal](e, n, x)
+		c, err := input[condVal](e, n, x)
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +188,7 @@ func (e *evaluator) run(id string) (ui map[string]any, err error) {
 	case "BasicScheduler":
 		out = []any{sigmasVal{steps: int(e.intIn(n, "steps"))}}
 	case "VAEEncode":
-		img, err := get[imageVal](e, n, "pixels")
+		img, err := input[imageVal](e, n, "pixels")
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +198,7 @@ func (e *evaluator) run(id string) (ui map[string]any, err error) {
 		}
 		out = []any{latentVal{w: img.w, h: img.h, inputs: [][]byte{data}}}
 	case "VAEDecode":
-		l, err := get[latentVal](e, n, "samples")
+		l, err := input[latentVal](e, n, "samples")
 		if err != nil {
 			return nil, err
 		}
@@ -210,7 +210,7 @@ func (e *evaluator) run(id string) (ui map[string]any, err error) {
 		}
 		out = []any{img, maskVal{}}
 	case "ImageScale":
-		img, err := get[imageVal](e, n, "image")
+		img, err := input[imageVal](e, n, "image")
 		if err != nil {
 			return nil, err
 		}
@@ -226,11 +226,11 @@ func (e *evaluator) run(id string) (ui map[string]any, err error) {
 		img.w, img.h = w, h
 		out = []any{img}
 	case "ImageBlend":
-		a, err := get[imageVal](e, n, "image1")
+		a, err := input[imageVal](e, n, "image1")
 		if err != nil {
 			return nil, err
 		}
-		b, err := get[imageVal](e, n, "image2")
+		b, err := input[imageVal](e, n, "image2")
 		if err != nil {
 			return nil, err
 		}
@@ -254,7 +254,7 @@ func (e *evaluator) run(id string) (ui map[string]any, err error) {
 
 // sample runs a sampler node, one progress event per step.
 func (e *evaluator) sample(id string, n *gnode) (latentVal, error) {
-	l, err := get[latentVal](e, n, "latent_image")
+	l, err := input[latentVal](e, n, "latent_image")
 	if err != nil {
 		return latentVal{}, err
 	}
@@ -262,11 +262,11 @@ func (e *evaluator) sample(id string, n *gnode) (latentVal, error) {
 	var steps int
 	switch n.classType {
 	case "KSampler", "KSamplerAdvanced":
-		m, err := get[modelVal](e, n, "model")
+		m, err := input[modelVal](e, n, "model")
 		if err != nil {
 			return latentVal{}, err
 		}
-		pos, err := get[condVal](e, n, "positive")
+		pos, err := input[condVal](e, n, "positive")
 		if err != nil {
 			return latentVal{}, err
 		}
@@ -278,19 +278,19 @@ func (e *evaluator) sample(id string, n *gnode) (latentVal, error) {
 		}
 		gen = genSpec{prompt: pos.text, seed: e.seedIn(n, seedName), loras: m.loras}
 	default:
-		noise, err := get[noiseVal](e, n, "noise")
+		noise, err := input[noiseVal](e, n, "noise")
 		if err != nil {
 			return latentVal{}, err
 		}
-		guider, err := get[guiderVal](e, n, "guider")
+		guider, err := input[guiderVal](e, n, "guider")
 		if err != nil {
 			return latentVal{}, err
 		}
-		sig, err := get[sigmasVal](e, n, "sigmas")
+		sig, err := input[sigmasVal](e, n, "sigmas")
 		if err != nil {
 			return latentVal{}, err
 		}
-		if _, err := get[samplerVal](e, n, "sampler"); err != nil {
+		if _, err := input[samplerVal](e, n, "sampler"); err != nil {
 			return latentVal{}, err
 		}
 		steps = sig.steps
@@ -336,7 +336,7 @@ func materialize(img imageVal) ([]byte, error) {
 
 // save implements SaveImage and PreviewImage.
 func (e *evaluator) save(n *gnode) (map[string]any, error) {
-	img, err := get[imageVal](e, n, "images")
+	img, err := input[imageVal](e, n, "images")
 	if err != nil {
 		return nil, err
 	}

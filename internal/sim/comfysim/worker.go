@@ -109,7 +109,7 @@ func (s *Server) execute(j *job) {
 	executed := []string{}
 	outputs := map[string]any{}
 	meta := map[string]any{}
-	for _, id := range executionOrder(j.g, j.outputs) {
+	for _, id := range executionOrder(j.g, s.nodes, j.outputs) {
 		n := j.g.nodes[id]
 		if err := s.checkStop(j); err != nil {
 			s.fail(j, id, n.classType, executed, err, outputs, meta, msgs)
@@ -221,8 +221,9 @@ func (s *Server) addHistoryLocked(id string, e *historyEntry) {
 	}
 }
 
-// executionOrder lists the nodes the outputs need, dependencies first.
-func executionOrder(g *graph, outputs []string) []string {
+// executionOrder lists the nodes the outputs need, dependencies first,
+// following inputs in their declared order.
+func executionOrder(g *graph, defs map[string]*nodeDef, outputs []string) []string {
 	seen := map[string]bool{}
 	var order []string
 	var visit func(id string)
@@ -232,13 +233,8 @@ func executionOrder(g *graph, outputs []string) []string {
 		}
 		seen[id] = true
 		n := g.nodes[id]
-		keys := make([]string, 0, len(n.inputs))
-		for k := range n.inputs {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			if l, ok := linkOf(n.inputs[k]); ok && len(l) == 2 {
+		for _, spec := range defs[n.classType].inputs {
+			if l, ok := linkOf(n.inputs[spec.name]); ok && len(l) == 2 {
 				if oid, isStr := linkTarget(l); isStr && g.nodes[oid] != nil {
 					visit(oid)
 				}

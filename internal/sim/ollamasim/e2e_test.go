@@ -113,3 +113,12 @@ func TestClientCancelReachesSimulator(t *testing.T) {
 		wcancel()
 	}
 }
+
+func TestModelsAgainstSimulator(t *testing.T) {
+	srv := httptest.NewServer(ollamasim.New(ollamasim.Options{Models: []string{"mistral", "llama3.2:3b"}}))
+	defer srv.Close()
+	names, err := llm.NewOllama(srv.URL, srv.Client(), time.Second).Models(context.Background())
+	if err != nil || strings.Join(names, ",") != "llama3.2:3b,mistral:latest" {
+		t.Fatalf("Models = %q, %v", names, err)
+	}
+}

@@ -1,0 +1,243 @@
+// Command ai4artsed-load drives N concurrent interception runs against a
+// running ai4artsed server and reports how the queue treated them: completed
+// and failed runs, the largest gap between two queue_status events each
+// waiting client saw, time to first event, and the server's peak memory and
+// goroutines (read from its /metrics) during and after the load.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type result struct {
+	state      string
+	err        string
+	firstEvent time.Duration
+	maxGap     time.Duration
+	waited     bool
+	total      time.Duration
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ai4artsed-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("url", "http://127.0.0.1:17802", "server address")
+	n := fs.Int("n", 100, "concurrent runs")
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
+	interception := fs.String("interception", "dada", "interception config")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *n, MaxConnsPerHost: 0}}
+
+	idleRSS, idleG, err := scrape(ctx, hc, *base)
+	if err != nil {
+		fmt.Fprintln(stderr, "ai4artsed-load: read /metrics:", err)
+		return 1
+	}
+	var peakRSS, peakG float64
+	var pmu sync.Mutex
+	stopPoll := make(chan struct{})
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopPoll:
+				return
+			case <-t.C:
+				rss, g, err := scrape(ctx, hc, *base)
+				if err == nil {
+					pmu.Lock()
+					peakRSS, peakG = max(peakRSS, rss), max(peakG, g)
+					pmu.Unlock()
+				}
+			}
+		}
+	}()
+
+	start := time.Now()
+	results := make([]result, *n)
+	var wg sync.WaitGroup
+	for i := 0; i < *n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = oneRun(ctx, hc, *base, i, *interception)
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(stopPoll)
+	<-pollDone
+
+	// Let the server settle, then read its idle figures again.
+	var afterRSS, afterG float64
+	for i := 0; i < 20; i++ {
+		time.Sleep(500 * time.Millisecond)
+		afterRSS, afterG, _ = scrape(ctx, hc, *base)
+		if afterG <= idleG+2 {
+			break
+		}
+	}
+
+	var done, failed int
+	var gaps, firsts []time.Duration
+	errs := map[string]int{}
+	for _, r := range results {
+		if r.state == "done" {
+			done++
+		} else {
+			failed++
+			errs[r.state+": "+r.err]++
+		}
+		if r.waited {
+			gaps = append(gaps, r.maxGap)
+		}
+		if r.firstEvent > 0 {
+			firsts = append(firsts, r.firstEvent)
+		}
+	}
+	fmt.Fprintf(stdout, "runs: %d, completed: %d, failed: %d, wall time: %s\n", *n, done, failed, elapsed.Round(time.Millisecond))
+	for e, c := range errs {
+		fmt.Fprintf(stdout, "  %d× %s\n", c, e)
+	}
+	fmt.Fprintf(stdout, "largest queue_status gap per waiting client (%d clients): p50 %s, p99 %s, max %s\n",
+		len(gaps), pct(gaps, 50), pct(gaps, 99), pct(gaps, 100))
+	fmt.Fprintf(stdout, "time to first event: p50 %s, p99 %s, max %s\n", pct(firsts, 50), pct(firsts, 99), pct(firsts, 100))
+	fmt.Fprintf(stdout, "server RSS: idle %.1f MB, peak %.1f MB, after %.1f MB\n", idleRSS/1e6, peakRSS/1e6, afterRSS/1e6)
+	fmt.Fprintf(stdout, "server goroutines: idle %.0f, peak %.0f, after %.0f\n", idleG, peakG, afterG)
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func pct(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	i := (len(ds)*p + 99) / 100
+	return ds[min(max(i-1, 0), len(ds)-1)].Round(time.Millisecond)
+}
+
+// oneRun starts a run as its own browser and follows its events to the end.
+func oneRun(ctx context.Context, hc *http.Client, base string, i int, interception string) result {
+	var r result
+	start := time.Now()
+	body, _ := json.Marshal(map[string]any{"stages": "interception", "prompt": fmt.Sprintf("load test picture %d", i), "interception": interception, "lang": "en"})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/runs", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Client-ID", fmt.Sprintf("load-%d", i))
+	resp, err := hc.Do(req)
+	if err != nil {
+		r.state, r.err = "error", err.Error()
+		return r
+	}
+	var created struct {
+		RunID string                `json:"run_id"`
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		r.state, r.err = "rejected", created.Error.Code
+		return r
+	}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/runs/"+created.RunID+"/events", nil)
+	resp, err = hc.Do(req)
+	if err != nil {
+		r.state, r.err = "error", err.Error()
+		return r
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var typ string
+	var lastQueue time.Time
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			typ = line[7:]
+			now := time.Now()
+			if r.firstEvent == 0 {
+				r.firstEvent = now.Sub(start)
+			}
+			if typ == "queue_status" {
+				r.waited = true
+				if !lastQueue.IsZero() {
+					r.maxGap = max(r.maxGap, now.Sub(lastQueue))
+				}
+				lastQueue = now
+			}
+		case strings.HasPrefix(line, "data: ") && typ == "queue_status":
+			if strings.Contains(line, `"acquired"`) {
+				lastQueue = time.Time{}
+			}
+		case strings.HasPrefix(line, "data: ") && typ == "error":
+			r.err = line[6:]
+		case strings.HasPrefix(line, "data: ") && typ == "done":
+			var d struct{ State string }
+			_ = json.Unmarshal([]byte(line[6:]), &d)
+			r.state, r.total = d.State, time.Since(start)
+			return r
+		}
+	}
+	r.state, r.err = "stream ended", fmt.Sprint(sc.Err())
+	return r
+}
+
+// scrape reads the server's resident memory and goroutine count.
+func scrape(ctx context.Context, hc *http.Client, base string) (rss, goroutines float64, err error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue
+		}
+		v, perr := strconv.ParseFloat(f[1], 64)
+		if perr != nil {
+			continue
+		}
+		switch f[0] {
+		case "process_resident_memory_bytes":
+			rss = v
+		case "go_goroutines":
+			goroutines = v
+		}
+	}
+	return rss, goroutines, sc.Err()
+}

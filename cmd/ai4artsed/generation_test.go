@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// generationRecord reads stage 4's stored record of a run.
+func generationRecord(t *testing.T, env *testEnv, runID string) map[string]any {
+	t.Helper()
+	_, run := getJSON(t, env.Server.URL+"/api/runs/"+runID)
+	for _, r := range run["results"].([]any) {
+		m := r.(map[string]any)
+		if m["name"] == "generation" {
+			d, _ := m["detail"].(map[string]any)
+			return d
+		}
+	}
+	t.Fatalf("run %s has no generation record: %v", runID, run)
+	return nil
+}
+
+func mediaOf(t *testing.T, evs []sseEvent) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, e := range evs {
+		if e.Type == "media" {
+			out = append(out, e.Data)
+		}
+	}
+	if last := evs[len(evs)-1]; last.Data["state"] != "done" {
+		for _, e := range evs {
+			if e.Type == "error" {
+				t.Fatalf("run failed: %v", e.Data)
+			}
+		}
+		t.Fatalf("run ended %v", last.Data)
+	}
+	if len(out) == 0 {
+		t.Fatal("no media event")
+	}
+	return out
+}
+
+func fetch(t *testing.T, url string) ([]byte, http.Header) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s = %d %s", url, resp.StatusCode, data)
+	}
+	return data, resp.Header
+}
+
+func TestTextToImageThroughSwarmUI(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	id := env.startRun(t, map[string]any{"stages": "generation", "text": "a lighthouse made of cheese", "output": "sd35_large", "seed": 42, "lang": "en"})
+	evs := env.collect(t, id)
+	m := mediaOf(t, evs)[0]
+	rec := generationRecord(t, env, id)
+	if rec["path"] != "swarmui_text2image" || rec["seed"].(float64) != 42 {
+		t.Fatalf("record %v", rec)
+	}
+	served, h := fetch(t, env.Server.URL+m["url"].(string))
+	if h.Get("Content-Type") != "image/png" || h.Get("ETag") == "" || !strings.Contains(h.Get("Cache-Control"), "max-age=31536000") {
+		t.Fatalf("media headers %v", h)
+	}
+	// Byte-identical to what SwarmUI produced.
+	files := rec["backend_files"].([]any)
+	original, _ := fetch(t, env.App.Settings.SwarmURL+"/"+files[0].(string))
+	if !bytes.Equal(served, original) {
+		t.Fatalf("served media (%d bytes) differs from the backend's image (%d bytes)", len(served), len(original))
+	}
+	reqs := env.Swarm.Requests()
+	if len(reqs) != 1 || reqs[0].Seed != 42 || !strings.Contains(reqs[0].Model, "sd3.5_large") {
+		t.Fatalf("swarm received %+v", reqs)
+	}
+	// A second fetch with the ETag is answered 304.
+	req, _ := http.NewRequest("GET", env.Server.URL+m["url"].(string), nil)
+	req.Header.Set("If-None-Match", h.Get("ETag"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("conditional GET = %d", resp.StatusCode)
+	}
+}
+
+func TestWorkflowModeWithInterceptionLoRAs(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	id := env.startRun(t, map[string]any{"stages": "generation", "text": "my grandmother's garden", "interception": "analog_photo_1970s", "output": "sd35_large", "lang": "en"})
+	evs := env.collect(t, id)
+	mediaOf(t, evs)
+	progress := 0
+	for _, e := range evs {
+		if e.Type == "progress" {
+			progress++
+		}
+	}
+	if progress < 2 {
+		t.Fatalf("only %d progress events", progress)
+	}
+	rec := generationRecord(t, env, id)
+	if rec["path"] != "swarmui_comfy_workflow" || rec["comfy_prompt_id"] == "" {
+		t.Fatalf("record %v", rec)
+	}
+	prompts := env.Swarm.Comfy().Prompts()
+	if len(prompts) != 1 {
+		t.Fatalf("comfy received %d prompts", len(prompts))
+	}
+	var g map[string]struct {
+		ClassType string         `json:"class_type"`
+		Inputs    map[string]any `json:"inputs"`
+	}
+	if err := json.Unmarshal(prompts[0].Graph, &g); err != nil {
+		t.Fatal(err)
+	}
+	var lora, promptText string
+	for _, n := range g {
+		switch n.ClassType {
+		case "LoraLoader":
+			lora, _ = n.Inputs["lora_name"].(string)
+		case "CLIPTextEncode":
+			if s, _ := n.Inputs["text"].(string); strings.Contains(s, "kodachrome") {
+				promptText = s
+			}
+		}
+	}
+	if lora != "film_grain_1970s.safetensors" {
+		t.Fatalf("graph sent has LoRA %q", lora)
+	}
+	if strings.Count(promptText, "kodachrome film photo") != 1 {
+		t.Fatalf("trigger phrase not in the positive prompt exactly once: %q", promptText)
+	}
+	if rec["comfy_prompt_id"] != prompts[0].PromptID {
+		t.Fatalf("recorded prompt id %v, comfy saw %s", rec["comfy_prompt_id"], prompts[0].PromptID)
+	}
+}
+
+func pngBytes(t *testing.T, w, h int, c color.Color) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func (e *testEnv) upload(t *testing.T, name string, data []byte) (int, map[string]any) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("image", name)
+	fw.Write(data)
+	mw.Close()
+	resp, err := http.Post(e.Server.URL+"/api/uploads", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestImageToImageWithUploads(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	code, up1 := env.upload(t, "photo.jpg", pngBytes(t, 64, 48, color.RGBA{200, 30, 30, 255}))
+	if code != http.StatusCreated || up1["mime"] != "image/png" || up1["width"].(float64) != 64 {
+		t.Fatalf("upload = %d %v", code, up1)
+	}
+	_, up2 := env.upload(t, "b.png", pngBytes(t, 32, 32, color.RGBA{30, 30, 200, 255}))
+	for _, tc := range []struct {
+		output  string
+		uploads []any
+	}{
+		{"sd35_img2img", []any{up1["upload_id"]}},
+		{"sd35_blend", []any{up1["upload_id"], up2["upload_id"]}},
+	} {
+		t.Run(tc.output, func(t *testing.T) {
+			id := env.startRun(t, map[string]any{"stages": "generation", "text": "a red square becomes a sunset", "output": tc.output, "uploads": tc.uploads})
+			mediaOf(t, env.collect(t, id))
+			prompts := env.Swarm.Comfy().Prompts()
+			var g map[string]struct {
+				ClassType string         `json:"class_type"`
+				Inputs    map[string]any `json:"inputs"`
+			}
+			_ = json.Unmarshal(prompts[len(prompts)-1].Graph, &g)
+			loads := 0
+			for _, n := range g {
+				if n.ClassType == "LoadImage" {
+					loads++
+					if name, _ := n.Inputs["image"].(string); !strings.HasPrefix(name, "ai4artsed_") {
+						t.Fatalf("LoadImage reads %q, not an uploaded file", name)
+					}
+				}
+			}
+			if loads != len(tc.uploads) && !(tc.output == "sd35_blend" && loads == 2) {
+				t.Fatalf("%d LoadImage nodes for %d uploads", loads, len(tc.uploads))
+			}
+		})
+	}
+}
+
+func TestUploadRejectsWhatIsNotAnImage(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	for name, data := range map[string][]byte{
+		"fake.png":  []byte("<html>not an image</html>"),
+		"trunc.png": pngBytes(t, 16, 16, color.White)[:40],
+		"big.png":   append(pngBytes(t, 8, 8, color.White), make([]byte, 21<<20)...),
+	} {
+		code, out := env.upload(t, name, data)
+		if code != http.StatusBadRequest && code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("%s: %d %v", name, code, out)
+		}
+		if _, ok := out["error"]; !ok {
+			t.Fatalf("%s: no JSON error: %v", name, out)
+		}
+	}
+}
+
+func TestCancelDuringGenerationInterruptsOnlyOurPrompt(t *testing.T) {
+	env := newEnv(t, envOptions{sim: SimSettings{StepDelay: 100 * time.Millisecond}})
+	id := env.startRun(t, map[string]any{"stages": "generation", "text": "slow painting", "output": "flux_dev"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	resp := env.openEvents(t, ctx, id, "")
+	defer resp.Body.Close()
+	cancelled := false
+	evs := readEvents(t, resp.Body, func(e sseEvent) {
+		if e.Type == "progress" && !cancelled && e.Data["value"].(float64) >= 2 {
+			cancelled = true
+			env.post(t, "/api/runs/"+id+"/cancel", map[string]any{})
+		}
+	})
+	if last := evs[len(evs)-1]; last.Data["state"] != "cancelled" {
+		t.Fatalf("run ended %v", last.Data)
+	}
+	prompts := env.Swarm.Comfy().Prompts()
+	interrupted := env.Swarm.Comfy().Interrupted()
+	if len(prompts) != 1 || len(interrupted) != 1 || interrupted[0] != prompts[0].PromptID {
+		t.Fatalf("prompts %+v, interrupted %v", prompts, interrupted)
+	}
+}
+
+func TestSwarmSessionExpiryIsRecovered(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	for i := 0; i < 2; i++ {
+		id := env.startRun(t, map[string]any{"stages": "generation", "text": "two moons", "output": "sd35_large"})
+		mediaOf(t, env.collect(t, id))
+		env.Swarm.ExpireSessions()
+	}
+	reqs := env.Swarm.Requests()
+	if len(reqs) != 2 || reqs[0].Session == reqs[1].Session {
+		t.Fatalf("requests %+v", reqs)
+	}
+}
+
+func TestRejectedWorkflowNamesNodeAndInput(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "output"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "workflows"), 0o755)
+	wf, _ := os.ReadFile("../../internal/catalog/builtin/workflows/flux_dev.json")
+	wf = bytes.Replace(wf, []byte("flux1-dev.safetensors"), []byte("flux1-missing.safetensors"), 1)
+	os.WriteFile(filepath.Join(dir, "workflows", "flux_broken.json"), wf, 0o644)
+	out, _ := os.ReadFile("../../internal/catalog/builtin/output/flux_dev.json")
+	out = bytes.Replace(out, []byte(`"flux_dev.json"`), []byte(`"flux_broken.json"`), 1)
+	os.WriteFile(filepath.Join(dir, "output", "flux_broken.json"), out, 0o644)
+
+	env := newEnv(t, envOptions{mutate: func(s *Settings) { s.ConfigDir = dir }})
+	id := env.startRun(t, map[string]any{"stages": "generation", "text": "x", "output": "flux_broken"})
+	evs := env.collect(t, id)
+	errEv := evs[len(evs)-2]
+	if errEv.Type != "error" || errEv.Data["code"] != "workflow_rejected" {
+		t.Fatalf("error event %v", errEv.Data)
+	}
+	msg := errEv.Data["message"].(string)
+	if !strings.Contains(msg, "unet_name") || !strings.Contains(msg, "flux1-missing.safetensors") {
+		t.Fatalf("message does not name the node input: %s", msg)
+	}
+}
+
+func TestGenerationBackendDown(t *testing.T) {
+	env := newEnv(t, envOptions{mutate: func(s *Settings) { s.SwarmURL = "http://127.0.0.1:1"; s.ComfyURL = "http://127.0.0.1:1" }})
+	id := env.startRun(t, map[string]any{"stages": "generation", "text": "x", "output": "sd35_large"})
+	evs := env.collect(t, id)
+	errEv := evs[len(evs)-2]
+	if errEv.Type != "error" || errEv.Data["code"] != "backend_unavailable" || !strings.Contains(errEv.Data["message"].(string), "SwarmUI is not running") {
+		t.Fatalf("error event %v", errEv.Data)
+	}
+}

@@ -1,0 +1,47 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+)
+
+// Models lists the models installed on the Ollama server (GET /api/tags),
+// as full names such as "llama3.2:3b". Use it to check at start that the
+// configured models exist. Errors are classified like Chat's.
+func (o *Ollama) Models(ctx context.Context) ([]string, error) {
+	callCtx, cancel := o.t.callContext(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(callCtx, http.MethodGet, o.base+"/api/tags", nil)
+	if err != nil {
+		return nil, newKindError(ErrNotConfigured, err, "llm: ollama: build request")
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := o.t.send(ctx, callCtx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, o.t.statusError(resp, func(msg string) error {
+			return &StatusError{Provider: o.t.provider, StatusCode: resp.StatusCode, Message: msg}
+		})
+	}
+	var list struct {
+		Models []struct {
+			Name string `json:"name"`
+		} `json:"models"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxLine)).Decode(&list); err != nil {
+		if cerr := o.t.ctxError(ctx, callCtx); cerr != nil {
+			return nil, cerr
+		}
+		return nil, newKindError(ErrBadResponse, err, "llm: ollama: decode model list")
+	}
+	names := make([]string, 0, len(list.Models))
+	for _, m := range list.Models {
+		names = append(names, m.Name)
+	}
+	return names, nil
+}
