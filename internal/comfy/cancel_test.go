@@ -44,9 +44,14 @@ func TestCancelRunningInterruptsOnlyOurPrompt(t *testing.T) {
 	ourID := make(chan string, 1)
 	started := make(chan struct{}, 1)
 	ours := goGenerate(ctx, env.client, comfy.Job{
-		Graph:      txt2img{prompt: "ours", steps: 1000}.graph(),
-		OnQueued:   func(id string) { ourID <- id },
-		OnProgress: func(comfy.Progress) { select { case started <- struct{}{}: default: } },
+		Graph:    txt2img{prompt: "ours", steps: 1000}.graph(),
+		OnQueued: func(id string) { ourID <- id },
+		OnProgress: func(comfy.Progress) {
+			select {
+			case started <- struct{}{}:
+			default:
+			}
+		},
 	})
 	id := recv(t, ourID, "our prompt queued")
 	recv(t, started, "our prompt running")
@@ -85,8 +90,13 @@ func TestCancelPendingDeletesFromQueue(t *testing.T) {
 	defer stopBlocker()
 	blockerStarted := make(chan struct{}, 1)
 	blocker := goGenerate(blockCtx, other, comfy.Job{
-		Graph:      txt2img{prompt: "blocker", steps: 1000}.graph(),
-		OnProgress: func(comfy.Progress) { select { case blockerStarted <- struct{}{}: default: } },
+		Graph: txt2img{prompt: "blocker", steps: 1000}.graph(),
+		OnProgress: func(comfy.Progress) {
+			select {
+			case blockerStarted <- struct{}{}:
+			default:
+			}
+		},
 	})
 	recv(t, blockerStarted, "blocker running")
 

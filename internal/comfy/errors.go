@@ -100,6 +100,7 @@ type ExecutionError struct {
 	Message       string
 }
 
+// Error names the failing node, its class and the exception.
 func (e *ExecutionError) Error() string {
 	return fmt.Sprintf("comfy: node %s (%s) failed: %s: %s", e.NodeID, e.NodeType, e.ExceptionType, e.Message)
 }
@@ -112,6 +113,7 @@ type StatusError struct {
 	Body       string // the start of the body
 }
 
+// Error names the operation, the status and the start of the body.
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("comfy: %s: HTTP %d", e.Op, e.StatusCode)
 	if e.Body != "" {

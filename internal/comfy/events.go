@@ -24,7 +24,7 @@ type wsMessage struct {
 type eventStream struct {
 	conn   *websocket.Conn
 	msgs   chan wsMessage
-	errc   chan error // receives the read error once, when the socket drops
+	errc   chan error    // receives the read error once, when the socket drops
 	stop   chan struct{} // closed when Generate stops listening
 	cancel context.CancelFunc
 	done   chan struct{}

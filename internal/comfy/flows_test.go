@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,38 +66,49 @@ func TestUploadAndLoadImage(t *testing.T) {
 }
 
 func TestResultComesFromOwnHistory(t *testing.T) {
-	env := newSimEnv(t, comfysim.Options{StepDelay: 10 * time.Millisecond})
-	other := comfy.New(env.srv.URL, env.srv.Client())
-	otherQueued := make(chan string, 1)
-	// Our prompt runs first; the other client's prompt runs after it and
-	// writes a newer file before we look.
-	ours := goGenerate(context.Background(), env.client, comfy.Job{
-		Graph: txt2img{prompt: "ours", seed: 1, steps: 5}.graph(),
-		OnQueued: func(string) {
+	sim := comfysim.New(comfysim.Options{StepDelay: 5 * time.Millisecond})
+	var ourID atomic.Value
+	theirsDone := make(chan genResult, 1)
+	theirsFinished := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, _ := ourID.Load().(string); id != "" && r.URL.Path == "/history/"+id {
+			// Hold our history read until the other client's later prompt
+			// has finished and written a newer file.
+			select {
+			case <-theirsFinished:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	defer sim.Close()
+	ours := comfy.New(srv.URL, srv.Client())
+	other := comfy.New(srv.URL, srv.Client())
+	res, err := ours.Generate(context.Background(), comfy.Job{
+		Graph: txt2img{prompt: "ours", seed: 1, steps: 5}.graph(), Timeout: 10 * time.Second,
+		OnQueued: func(id string) {
+			ourID.Store(id)
 			go func() {
-				_, err := other.Generate(context.Background(), comfy.Job{
-					Graph: txt2img{prompt: "theirs", seed: 2, steps: 1}.graph(), OnQueued: func(id string) { otherQueued <- id }})
-				if err != nil {
-					otherQueued <- "error: " + err.Error()
-				}
+				res, err := other.Generate(context.Background(), comfy.Job{Graph: txt2img{prompt: "theirs", seed: 2, steps: 1}.graph()})
+				theirsDone <- genResult{res, err}
+				close(theirsFinished)
 			}()
 		},
 	})
-	theirID := recv(t, otherQueued, "other prompt queued")
-	r := recv(t, ours, "our result")
-	if r.err != nil {
-		t.Fatal(r.err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := recv(t, theirsDone, "their result")
+	if tr.err != nil {
+		t.Fatal(tr.err)
+	}
+	if tr.res.Images[0].Filename != "test_00002_.png" {
+		t.Errorf("their file = %s, want the newer test_00002_.png", tr.res.Images[0].Filename)
 	}
 	want, _ := comfysim.Render("ours", 1, nil, 64, 48, nil)
-	if len(r.res.Images) != 1 || !bytes.Equal(r.res.Images[0].Data, want) || r.res.Images[0].Filename != "test_00001_.png" {
-		t.Errorf("got %+v, want our own image test_00001_.png", r.res.Images)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for promptStatus(env.sim, theirID) != comfysim.StatusSuccess && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if promptStatus(env.sim, theirID) != comfysim.StatusSuccess {
-		t.Errorf("other prompt did not finish")
+	if len(res.Images) != 1 || !bytes.Equal(res.Images[0].Data, want) || res.Images[0].Filename != "test_00001_.png" {
+		t.Errorf("got %s, want our own image test_00001_.png", res.Images[0].Filename)
 	}
 }
 

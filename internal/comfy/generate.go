@@ -30,11 +30,11 @@ type Progress struct {
 
 // Job is one workflow to run.
 type Job struct {
-	Graph      json.RawMessage        // API-format graph
-	OutputNode string                 // node whose images are the result; "" = all image outputs
-	Timeout    time.Duration          // deadline for the whole generation; 0 = ctx only
-	OnQueued   func(promptID string)  // called once POST /prompt accepted the graph
-	OnProgress func(Progress)         // called for each progress event of this prompt
+	Graph      json.RawMessage       // API-format graph
+	OutputNode string                // node whose images are the result; "" = all image outputs
+	Timeout    time.Duration         // deadline for the whole generation; 0 = ctx only
+	OnQueued   func(promptID string) // called once POST /prompt accepted the graph
+	OnProgress func(Progress)        // called for each progress event of this prompt
 }
 
 // Image is one output file.
@@ -185,7 +185,8 @@ func (c *Client) follow(ctx context.Context, id string, es *eventStream, onProgr
 	}
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
-	fails := 0
+	fails, missing := 0, 0
+	finished := false // the websocket said the prompt is done
 	poll := func() (*historyEntry, error) {
 		entry, err := c.historyEntry(ctx, id)
 		if err != nil {
@@ -198,6 +199,11 @@ func (c *Client) follow(ctx context.Context, id string, es *eventStream, onProgr
 			return nil, nil
 		}
 		fails = 0
+		if entry == nil && finished {
+			if missing++; missing >= maxPollFails {
+				return nil, fmt.Errorf("%w: prompt %s finished but has no history entry", ErrBadResponse, id)
+			}
+		}
 		return entry, nil
 	}
 	for {
@@ -219,6 +225,7 @@ func (c *Client) follow(ctx context.Context, id string, es *eventStream, onProgr
 			case eventSucceeded:
 				ticker.Reset(pollFast)
 			case eventDone:
+				finished = true
 				ticker.Reset(pollFast)
 				if entry, err := poll(); entry != nil || err != nil {
 					return entry, err

@@ -58,7 +58,7 @@ func (g txt2img) graph() json.RawMessage {
 	}
 	model, clip := []any{"4", 0}, []any{"4", 1}
 	for i, l := range g.loras {
-		id := json.Number(rune('0'+i)).String()
+		id := json.Number(rune('0' + i)).String()
 		id = "l" + id
 		nodes[id] = node("LoraLoader", map[string]any{"model": model, "clip": clip, "lora_name": l, "strength_model": 0.8, "strength_clip": 0.8})
 		model, clip = []any{id, 0}, []any{id, 1}

@@ -101,6 +101,10 @@ func (s *Supervisor) decide(began time.Time, r probeResult, open []string) (*att
 			fmt.Sprintf("SwarmUI (pid %d) stopped answering (%s); waiting for it to recover", p.pid, r.detail())), nil
 	}
 	if len(open) > 0 {
+		if r.swarm == nil {
+			return nil, fmt.Errorf("%w: SwarmUI at %s answers but was not started by this server and its ComfyUI does not answer (%s); not touching it",
+				ErrForeign, s.cfg.SwarmURL, r.detail())
+		}
 		return nil, fmt.Errorf("%w: something else is listening on %s but does not answer like SwarmUI (%s); not touching it",
 			ErrForeign, strings.Join(open, " and "), r.detail())
 	}

@@ -142,11 +142,13 @@ func silentListener(t *testing.T) string {
 }
 
 func TestForeignListenerIsLeftAlone(t *testing.T) {
+	foreign := []string{"something else is listening on ", "does not answer like SwarmUI", "not touching it"}
 	tests := []struct {
 		name   string
 		listen func(t *testing.T) string
+		want   []string
 	}{
-		{"accepts but never answers", silentListener},
+		{"accepts but never answers", silentListener, append(foreign, "no answer within")},
 		{"answers 404 HTML", func(t *testing.T) string {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html")
@@ -155,7 +157,12 @@ func TestForeignListenerIsLeftAlone(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			return srv.Listener.Addr().String()
-		}},
+		}, append(foreign, "HTTP 404")},
+		{"SwarmUI started elsewhere without ComfyUI", func(t *testing.T) string {
+			srv := httptest.NewServer(fakeSwarm(t))
+			t.Cleanup(srv.Close)
+			return srv.Listener.Addr().String()
+		}, []string{"answers but was not started by this server", "ComfyUI: ", "not touching it"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,7 +173,7 @@ func TestForeignListenerIsLeftAlone(t *testing.T) {
 			if !errors.Is(err, ErrForeign) {
 				t.Fatalf("Ensure = %v, want ErrForeign", err)
 			}
-			for _, w := range []string{"something else is listening on " + f.swarmAddr, "does not answer like SwarmUI", "not touching it"} {
+			for _, w := range append(tt.want, f.swarmAddr) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q lacks %q", err, w)
 				}

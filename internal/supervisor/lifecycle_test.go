@@ -73,11 +73,13 @@ func TestCrashIsNoticedAndRestarted(t *testing.T) {
 		t.Fatalf("Ensure: %v", err)
 	}
 	first := s.Status().PID
+	killed := time.Now()
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	// No Ensure or Check in between: the reaper alone must notice.
 	waitUntil(t, 2*time.Second, "state is down after the crash", func() bool { return s.Status().State == StateDown })
+	t.Logf("crash noticed after %s", time.Since(killed).Round(time.Millisecond))
 	st := s.Status()
 	if !strings.Contains(st.Detail, "killed by signal") || st.PID != 0 {
 		t.Errorf("status after crash = %+v, want detail naming the signal and no pid", st)

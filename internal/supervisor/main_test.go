@@ -111,9 +111,13 @@ func newFixture(t *testing.T) *fixture {
 	// child behind, whatever the test did.
 	t.Cleanup(func() {
 		for _, pid := range f.pids(t) {
-			if syscall.Kill(-pid, syscall.SIGKILL) == nil {
+			pgid, err := syscall.Getpgid(pid)
+			if err != nil || pgid == syscall.Getpgrp() {
+				continue
+			}
+			if syscall.Kill(-pgid, syscall.SIGKILL) == nil {
 				var ws syscall.WaitStatus
-				_, _ = syscall.Wait4(pid, &ws, 0, nil)
+				_, _ = syscall.Wait4(pgid, &ws, 0, nil) // the leader is our child
 			}
 		}
 	})

@@ -37,8 +37,11 @@ func fakeComfy(w http.ResponseWriter, r *http.Request) {
 	jsonOK(w, map[string]any{"system": map[string]any{"os": "posix"}, "devices": []any{}})
 }
 
-// hang blocks until the client gives up.
-func hang(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+// hang reads the request and then never answers, until the client gives up.
+func hang(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body) // lets the server notice the client leaving
+	<-r.Context().Done()
+}
 
 func TestCheckProbesBothBackends(t *testing.T) {
 	tests := []struct {

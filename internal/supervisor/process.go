@@ -94,10 +94,9 @@ func (s *Supervisor) reap(p *process, readDone <-chan struct{}) {
 	select {
 	case <-readDone:
 	case <-time.After(200 * time.Millisecond):
-		p.out.Close()
-		<-readDone
 	}
 	p.out.Close()
+	<-readDone
 
 	s.mu.Lock()
 	if s.proc == p {

@@ -13,6 +13,12 @@
 // by something else that does not answer like SwarmUI is reported as
 // ErrForeign and left alone. On Close the backend keeps running unless
 // Config.StopOnExit is set.
+//
+// The process's stdout and stderr go through a pipe into a bounded tail used
+// in error messages. A backend that outlives the server then writes into a
+// closed pipe (SwarmUI's .NET runtime ignores SIGPIPE); a start command that
+// redirects its own output to a log file avoids that, at the price of an empty
+// tail.
 package supervisor
 
 import (

@@ -130,4 +130,3 @@ func (s *Server) handleSystemStats(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleFeatures(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"supports_preview_metadata": true, "max_upload_size": maxUpload})
 }
-

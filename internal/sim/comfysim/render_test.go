@@ -23,12 +23,14 @@ func TestRenderDeterministic(t *testing.T) {
 	}
 	input, _ := Render("input", 9, nil, 20, 20, nil)
 	variants := map[string]func() ([]byte, error){
-		"seed":      func() ([]byte, error) { return Render("a fox", 2, []string{"a.safetensors"}, 96, 64, nil) },
-		"prompt":    func() ([]byte, error) { return Render("a dog", 1, []string{"a.safetensors"}, 96, 64, nil) },
-		"lora":      func() ([]byte, error) { return Render("a fox", 1, []string{"b.safetensors"}, 96, 64, nil) },
-		"no lora":   func() ([]byte, error) { return Render("a fox", 1, nil, 96, 64, nil) },
-		"two loras": func() ([]byte, error) { return Render("a fox", 1, []string{"a.safetensors", "b.safetensors"}, 96, 64, nil) },
-		"input":     func() ([]byte, error) { return Render("a fox", 1, []string{"a.safetensors"}, 96, 64, [][]byte{input}) },
+		"seed":    func() ([]byte, error) { return Render("a fox", 2, []string{"a.safetensors"}, 96, 64, nil) },
+		"prompt":  func() ([]byte, error) { return Render("a dog", 1, []string{"a.safetensors"}, 96, 64, nil) },
+		"lora":    func() ([]byte, error) { return Render("a fox", 1, []string{"b.safetensors"}, 96, 64, nil) },
+		"no lora": func() ([]byte, error) { return Render("a fox", 1, nil, 96, 64, nil) },
+		"two loras": func() ([]byte, error) {
+			return Render("a fox", 1, []string{"a.safetensors", "b.safetensors"}, 96, 64, nil)
+		},
+		"input": func() ([]byte, error) { return Render("a fox", 1, []string{"a.safetensors"}, 96, 64, [][]byte{input}) },
 	}
 	for name, f := range variants {
 		v, err := f()

@@ -198,7 +198,7 @@ func (v *validator) linked(spec *inputSpec, l []any) (*valError, *pyException, b
 	received := odef.outputs[idx]
 	if !typesMatch(received, spec.kind) {
 		return &valError{Type: "return_type_mismatch", Message: "Return type mismatch between linked nodes",
-			Details: fmt.Sprintf("%s, received_type(%s) mismatch input_type(%s)", x, received, spec.typeName()),
+			Details:   fmt.Sprintf("%s, received_type(%s) mismatch input_type(%s)", x, received, spec.typeName()),
 			ExtraInfo: map[string]any{"input_name": x, "input_config": spec.config(), "received_type": received, "linked_node": l}}, nil, false
 	}
 	r, exc := v.node(oid)
