@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -64,8 +65,25 @@ func (c *Client) openEvents(ctx context.Context, clientID string) (*eventStream,
 	readCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	es := &eventStream{conn: conn, msgs: make(chan wsMessage), errc: make(chan error, 1), stop: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
 	go es.read(readCtx)
+	// ComfyUI registers the socket before it sends its first status message;
+	// a prompt posted before that message could run with nobody to tell.
+	// Whatever arrives first predates our prompt and is dropped.
+	t := time.NewTimer(helloWait)
+	defer t.Stop()
+	select {
+	case <-es.msgs: // nothing before our prompt concerns us
+	case err := <-es.errc:
+		es.errc <- err
+	case <-t.C:
+	case <-ctx.Done():
+		es.close()
+		return nil, fmt.Errorf("comfy: open websocket: %w", ctx.Err())
+	}
 	return es, nil
 }
+
+// helloWait bounds the wait for ComfyUI's first status message.
+const helloWait = 2 * time.Second
 
 func (es *eventStream) read(ctx context.Context) {
 	defer close(es.done)
