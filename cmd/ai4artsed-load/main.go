@@ -50,9 +50,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *n, MaxConnsPerHost: 0}}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *n}}
+	// Metrics are read on fresh connections, so the load's idle keep-alive
+	// connections can be closed before the "after" figures are taken.
+	mc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
-	idleRSS, idleG, err := scrape(ctx, hc, *base)
+	idleRSS, idleG, err := scrape(ctx, mc, *base)
 	if err != nil {
 		fmt.Fprintln(stderr, "ai4artsed-load: read /metrics:", err)
 		return 1
@@ -70,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			case <-stopPoll:
 				return
 			case <-t.C:
-				rss, g, err := scrape(ctx, hc, *base)
+				rss, g, err := scrape(ctx, mc, *base)
 				if err == nil {
 					pmu.Lock()
 					peakRSS, peakG = max(peakRSS, rss), max(peakG, g)
@@ -96,10 +99,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	<-pollDone
 
 	// Let the server settle, then read its idle figures again.
+	hc.CloseIdleConnections()
 	var afterRSS, afterG float64
 	for i := 0; i < 20; i++ {
 		time.Sleep(500 * time.Millisecond)
-		afterRSS, afterG, _ = scrape(ctx, hc, *base)
+		afterRSS, afterG, _ = scrape(ctx, mc, *base)
 		if afterG <= idleG+2 {
 			break
 		}

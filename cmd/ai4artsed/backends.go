@@ -24,7 +24,7 @@ func newImages(s Settings, _ *media.Files, log *slog.Logger) (*pipeline.Images, 
 	sup := supervisor.New(supervisor.Config{
 		SwarmURL: s.SwarmURL, ComfyURL: s.ComfyURL, AutoStart: s.SwarmAutoStart,
 		StartCommand: s.SwarmStartCommand, StartupTimeout: s.SwarmStartupTimeout,
-		Interval: s.SwarmHealthInterval, StopOnExit: s.SwarmStopOnExit, Logger: log.With("component", "supervisor"),
+		Interval: s.SwarmHealthInterval, Backoff: s.SwarmBackoff, StopOnExit: s.SwarmStopOnExit, Logger: log.With("component", "supervisor"),
 	})
 	return &pipeline.Images{
 		Swarm: swarm.New(s.SwarmURL, hc), Comfy: comfy.New(s.ComfyURL, hc),

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/store"
@@ -82,15 +83,15 @@ func (r *cliRun) follow(ctx context.Context, req pipeline.Request) (string, erro
 	if err != nil {
 		return "", err
 	}
-	var last int64
+	var cur events.Cursor
 	var text string
 	for {
-		evs, changed, err := r.app.Hub.Since(ctx, run.ID, last)
+		evs, next, changed, err := r.app.Hub.Since(ctx, run.ID, cur)
 		if err != nil {
 			return "", err
 		}
+		cur = next
 		for _, e := range evs {
-			last = e.Seq
 			if t, err := r.show(e); err != nil {
 				return "", err
 			} else if t != "" {

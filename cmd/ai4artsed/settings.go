@@ -37,6 +37,10 @@ type Settings struct {
 	SwarmStartupTimeout time.Duration
 	SwarmHealthInterval time.Duration
 	SwarmStopOnExit     bool
+	// SwarmBackoff is the wait after a failed SwarmUI start before the next
+	// attempt. It has no environment variable; zero takes the supervisor's
+	// default (supervisor.DefaultBackoff). Tests shorten it.
+	SwarmBackoff time.Duration
 
 	Demo bool
 	Sim  SimSettings

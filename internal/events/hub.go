@@ -5,6 +5,11 @@
 // block a run: instead of a channel per subscriber, each active run keeps its
 // events in memory and closes a "changed" channel on every publish; readers
 // copy what is new and wait for the next change.
+//
+// Transient events (the once-a-second queue_status ticks) are the exception:
+// they go to live readers only, without a sequence number, and only the
+// latest is kept, so 2,000 waiting runs do not write 2,000 rows a second. A
+// stored event makes the pending transient one stale and drops it.
 package events
 
 import (
@@ -38,12 +43,14 @@ type Hub struct {
 }
 
 type topic struct {
-	mu       sync.Mutex
-	events   []store.Event
-	changed  chan struct{}
-	closed   bool
-	watchers int
-	idleFrom time.Time // when the last watcher left (or the topic opened)
+	mu        sync.Mutex
+	events    []store.Event
+	transient *store.Event // latest transient event, nil once a stored one follows
+	tcount    uint64       // transient events published so far
+	changed   chan struct{}
+	closed    bool
+	watchers  int
+	idleFrom  time.Time // when the last watcher left (or the topic opened)
 }
 
 // NewHub returns a hub that persists events to st.
@@ -81,9 +88,34 @@ func (h *Hub) Publish(ctx context.Context, runID, typ string, data any) (store.E
 		return store.Event{}, fmt.Errorf("events: store %s: %w", typ, err)
 	}
 	t.events = append(t.events, e)
+	t.transient = nil
 	close(t.changed)
 	t.changed = make(chan struct{})
 	return e, nil
+}
+
+// PublishTransient sends an event to the run's live readers without storing
+// it. It carries no sequence number (Seq 0) and replaces any transient event
+// readers have not fetched yet.
+func (h *Hub) PublishTransient(runID, typ string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("events: marshal %s: %w", typ, err)
+	}
+	t := h.topic(runID)
+	if t == nil {
+		return fmt.Errorf("events: publish %s to %s: %w", typ, runID, ErrClosed)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return fmt.Errorf("events: publish %s to %s: %w", typ, runID, ErrClosed)
+	}
+	t.tcount++
+	t.transient = &store.Event{RunID: runID, Type: typ, Data: raw, At: h.now().UTC()}
+	close(t.changed)
+	t.changed = make(chan struct{})
+	return nil
 }
 
 // Close ends the live stream of a run: readers drain what is left and later
@@ -109,29 +141,45 @@ func (h *Hub) topic(runID string) *topic {
 	return h.topics[runID]
 }
 
-// Since returns the events of a run after seq. While the run is live it also
-// returns a channel that is closed when more events arrive; for a run that is
-// no longer live the events come from the store and the channel is nil.
-func (h *Hub) Since(ctx context.Context, runID string, after int64) ([]store.Event, <-chan struct{}, error) {
+// Cursor is how far a reader has read: the last stored event's sequence
+// number and the count of transient events seen.
+type Cursor struct {
+	Seq       int64
+	Transient uint64
+}
+
+// Since returns the events of a run after cur and the cursor to continue
+// from. While the run is live it also returns a channel that is closed when
+// more events arrive, and the latest transient event the reader has not seen
+// comes last; for a run that is no longer live the events come from the store
+// and the channel is nil.
+func (h *Hub) Since(ctx context.Context, runID string, cur Cursor) ([]store.Event, Cursor, <-chan struct{}, error) {
 	if t := h.topic(runID); t != nil {
 		t.mu.Lock()
 		if !t.closed {
 			var out []store.Event
-			if after < int64(len(t.events)) {
-				start := max(after, 0)
-				out = append(out, t.events[start:]...)
+			if cur.Seq < int64(len(t.events)) {
+				out = append(out, t.events[max(cur.Seq, 0):]...)
+				cur.Seq = int64(len(t.events))
 			}
+			if t.transient != nil && t.tcount > cur.Transient {
+				out = append(out, *t.transient)
+			}
+			cur.Transient = t.tcount
 			ch := t.changed
 			t.mu.Unlock()
-			return out, ch, nil
+			return out, cur, ch, nil
 		}
 		t.mu.Unlock()
 	}
-	evs, err := h.store.Events(ctx, runID, after)
+	evs, err := h.store.Events(ctx, runID, cur.Seq)
 	if err != nil {
-		return nil, nil, fmt.Errorf("events: read %s: %w", runID, err)
+		return nil, cur, nil, fmt.Errorf("events: read %s: %w", runID, err)
 	}
-	return evs, nil, nil
+	if n := len(evs); n > 0 {
+		cur.Seq = evs[n-1].Seq
+	}
+	return evs, cur, nil, nil
 }
 
 // Watch records that a subscriber follows the run; the returned func ends the

@@ -47,7 +47,7 @@ func TestPublishStoresBeforeReadersSeeIt(t *testing.T) {
 	h := NewHub(st)
 	h.Open("r1")
 	ctx := context.Background()
-	evs, changed, err := h.Since(ctx, "r1", 0)
+	evs, _, changed, err := h.Since(ctx, "r1", Cursor{})
 	if err != nil || len(evs) != 0 || changed == nil {
 		t.Fatalf("Since on empty live run = %v, %v, %v", evs, changed, err)
 	}
@@ -69,12 +69,12 @@ func TestPublishStoresBeforeReadersSeeIt(t *testing.T) {
 	if len(stored) != 3 {
 		t.Fatalf("store has %d events, want 3", len(stored))
 	}
-	evs, _, _ = h.Since(ctx, "r1", 1)
+	evs, _, _, _ = h.Since(ctx, "r1", Cursor{Seq: 1})
 	if len(evs) != 2 || evs[0].Type != "chunk" || evs[1].Type != "done" {
 		t.Fatalf("Since(1) = %+v", evs)
 	}
 	h.Close("r1")
-	evs, changed, err = h.Since(ctx, "r1", 2)
+	evs, _, changed, err = h.Since(ctx, "r1", Cursor{Seq: 2})
 	if err != nil || changed != nil || len(evs) != 1 || evs[0].Type != "done" {
 		t.Fatalf("Since after close = %+v, %v, %v", evs, changed, err)
 	}
@@ -96,7 +96,7 @@ func TestPublishSurvivesCancelledContextAndReportsStoreErrors(t *testing.T) {
 	if _, err := h.Publish(context.Background(), "r", "x", nil); err == nil {
 		t.Fatal("store failure not reported")
 	}
-	if evs, _, _ := h.Since(context.Background(), "r", 0); len(evs) != 1 {
+	if evs, _, _, _ := h.Since(context.Background(), "r", Cursor{}); len(evs) != 1 {
 		t.Fatalf("a failed event became visible: %+v", evs)
 	}
 }
@@ -134,8 +134,10 @@ func TestConcurrentPublishersAndReaders(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var last int64
+			var cur Cursor
 			for last < n {
-				evs, ch, err := h.Since(ctx, "r", last)
+				evs, next, ch, err := h.Since(ctx, "r", cur)
+				cur = next
 				if err != nil {
 					t.Error(err)
 					return
@@ -164,4 +166,47 @@ func TestConcurrentPublishersAndReaders(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+func TestTransientEventsReachLiveReadersOnly(t *testing.T) {
+	st := &memStore{}
+	h := NewHub(st)
+	h.Open("r")
+	ctx := context.Background()
+	if _, err := h.Publish(ctx, "r", "run", nil); err != nil {
+		t.Fatal(err)
+	}
+	evs, cur, _, _ := h.Since(ctx, "r", Cursor{})
+	if len(evs) != 1 {
+		t.Fatalf("got %d events", len(evs))
+	}
+	// Two ticks before the reader looks: it gets only the latest, without a seq.
+	for i := 1; i <= 2; i++ {
+		if err := h.PublishTransient("r", "queue_status", map[string]int{"position": 3 - i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, cur, _, _ = h.Since(ctx, "r", cur)
+	if len(evs) != 1 || evs[0].Seq != 0 || string(evs[0].Data) != `{"position":1}` {
+		t.Fatalf("transient read = %+v", evs)
+	}
+	if evs, _, _, _ = h.Since(ctx, "r", cur); len(evs) != 0 {
+		t.Fatalf("transient delivered twice: %+v", evs)
+	}
+	// A stored event makes a pending transient stale.
+	_ = h.PublishTransient("r", "queue_status", map[string]int{"position": 1})
+	if _, err := h.Publish(ctx, "r", "queue_status", map[string]string{"status": "acquired"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _, _ = h.Since(ctx, "r", cur)
+	if len(evs) != 1 || evs[0].Seq != 2 {
+		t.Fatalf("after a stored event: %+v", evs)
+	}
+	if stored, _ := st.Events(ctx, "r", 0); len(stored) != 2 {
+		t.Fatalf("store holds %d events; transient ones must not be stored", len(stored))
+	}
+	h.Close("r")
+	if err := h.PublishTransient("r", "queue_status", nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("transient after close: %v", err)
+	}
 }

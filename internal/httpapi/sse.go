@@ -1,9 +1,10 @@
 package httpapi
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/internal/events"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,14 +19,14 @@ const writeTimeout = 30 * time.Second
 // after the run's done event, when the client leaves, or on shutdown.
 func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var after int64
+	var cur events.Cursor
 	if h := r.Header.Get("Last-Event-ID"); h != "" {
 		n, err := strconv.ParseInt(h, 10, 64)
 		if err != nil || n < 0 {
 			writeError(w, http.StatusBadRequest, "invalid_request", "Last-Event-ID must be a non-negative number, got "+quote(h))
 			return
 		}
-		after = n
+		cur.Seq = n
 	}
 	if _, err := s.cfg.Store.GetRun(r.Context(), id); err != nil {
 		s.failStore(w, r, err, "run")
@@ -41,13 +42,11 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	h.Set("Connection", "keep-alive")
 	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 4096)
+	// net/http already buffers the response; each batch of events is
+	// flushed once.
 	flush := func() bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if bw.Flush() != nil || rc.Flush() != nil {
-			return false
-		}
-		return true
+		return rc.Flush() == nil
 	}
 	if !flush() {
 		return
@@ -56,13 +55,17 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 	defer ping.Stop()
 	ctx := r.Context()
 	for {
-		evs, changed, err := s.cfg.Hub.Since(ctx, id, after)
+		evs, next, changed, err := s.cfg.Hub.Since(ctx, id, cur)
 		if err != nil {
 			return
 		}
+		cur = next
 		for _, e := range evs {
-			fmt.Fprintf(bw, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, e.Data)
-			after = e.Seq
+			if e.Seq > 0 {
+				fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, e.Data)
+			} else { // transient: no id, so Last-Event-ID stays on the stored events
+				fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Type, e.Data)
+			}
 			if e.Type == "done" {
 				flush()
 				return
@@ -92,7 +95,7 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-changed:
 		case <-ping.C:
-			bw.WriteString(": ping\n\n")
+			io.WriteString(w, ": ping\n\n")
 			if !flush() {
 				return
 			}

@@ -72,6 +72,12 @@ func (x *execution) publish(typ string, data any) {
 	}
 }
 
+func (x *execution) publishTransient(typ string, data any) {
+	if err := x.p.cfg.Hub.PublishTransient(x.run.ID, typ, data); err != nil {
+		x.p.log.Error("publish event", "run", x.run.ID, "type", typ, "err", err)
+	}
+}
+
 func (x *execution) setState(st store.State, code, msg string) {
 	if err := x.p.cfg.Store.SetRunState(context.WithoutCancel(x.ctx), x.run.ID, st, code, msg); err != nil {
 		x.p.log.Error("store run state", "run", x.run.ID, "state", st, "err", err)

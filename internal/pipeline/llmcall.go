@@ -16,6 +16,8 @@ func (x *execution) chat(stage int, req llm.Request, onChunk func(string) error)
 	backend := x.p.cfg.LLM.Backend(req.Model)
 	q := x.p.Queue(backend)
 	waited := false
+	// The first waiting status and the acquired one are stored; the
+	// once-a-second ticks in between only go to live readers.
 	release, err := q.Acquire(x.ctx, x.arrival, func(s queue.Status) {
 		if s.Acquired {
 			if waited {
@@ -24,11 +26,16 @@ func (x *execution) chat(stage int, req llm.Request, onChunk func(string) error)
 			}
 			return
 		}
-		waited = true
 		secs := int(s.Waited / time.Second)
-		x.publish("queue_status", queueEvent{Status: "waiting", Position: s.Position, WaitedMS: s.Waited.Milliseconds(),
+		ev := queueEvent{Status: "waiting", Position: s.Position, WaitedMS: s.Waited.Milliseconds(),
 			Message: x.msg(fmt.Sprintf("Warte auf freien Slot... (%ds)", secs), fmt.Sprintf("Waiting for a free slot... (%ds)", secs)),
-			Backend: backend})
+			Backend: backend}
+		if waited {
+			x.publishTransient("queue_status", ev)
+		} else {
+			x.publish("queue_status", ev)
+		}
+		waited = true
 		if x.p.cfg.Hub.Unwatched(x.run.ID) >= x.p.cfg.IdleCancel {
 			x.cancel(errAbandoned)
 		}

@@ -129,9 +129,6 @@ func (p *Pipeline) Start(req Request) (*store.Run, error) {
 	if err := p.checkUploads(req.Uploads); err != nil {
 		return nil, err
 	}
-	if err := p.checkQueue(req); err != nil {
-		return nil, err
-	}
 	input, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: encode request: %w", err)
@@ -154,6 +151,11 @@ func (p *Pipeline) Start(req Request) (*store.Run, error) {
 		p.mu.Unlock()
 		cancel(nil)
 		return nil, fmt.Errorf("client has %d unfinished runs: %w", p.cfg.MaxRunsClient, ErrTooManyRuns)
+	}
+	if err := p.checkQueue(req); err != nil {
+		p.mu.Unlock()
+		cancel(nil)
+		return nil, err
 	}
 	p.byClient[req.ClientID]++
 	p.active[run.ID] = x

@@ -53,15 +53,15 @@ func waitDone(t *testing.T, hub *events.Hub, id string) []store.Event {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var all []store.Event
-	var last int64
+	var cur events.Cursor
 	for {
-		evs, ch, err := hub.Since(ctx, id, last)
+		evs, next, ch, err := hub.Since(ctx, id, cur)
 		if err != nil {
 			t.Fatal(err)
 		}
+		cur = next
 		for _, e := range evs {
 			all = append(all, e)
-			last = e.Seq
 			if e.Type == "done" {
 				return all
 			}
@@ -150,5 +150,37 @@ func TestTriggersAddedOnce(t *testing.T) {
 	again, added := withTriggers(got, loras)
 	if again != got || len(added) != 0 {
 		t.Fatalf("trigger added twice: %q %v", again, added)
+	}
+}
+
+func TestUnwatchedWaitingRunIsCancelled(t *testing.T) {
+	release := make(chan struct{})
+	p, db, hub := newPipeline(t, &fakeLLM{chat: func(ctx context.Context, _ llm.Request, _ func(string) error) (string, error) {
+		select {
+		case <-release:
+			return "ok", nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}})
+	defer close(release)
+	p.cfg.Slots, p.cfg.IdleCancel = 1, 300*time.Millisecond
+	holder, err := p.Start(Request{Stages: StagesInterception, Prompt: "first", Interception: "dada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unwatch := hub.Watch(holder.ID) // the slot holder is watched
+	defer unwatch()
+	waiter, err := p.Start(Request{Stages: StagesInterception, Prompt: "second", Interception: "dada", ClientID: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := waitDone(t, hub, waiter.ID)
+	got, _ := db.GetRun(context.Background(), waiter.ID)
+	if got.State != store.StateCancelled || got.ErrorCode != "abandoned" {
+		t.Fatalf("unwatched waiting run: state %s code %s (%d events)", got.State, got.ErrorCode, len(evs))
+	}
+	if h, _ := db.GetRun(context.Background(), holder.ID); h.State.Final() {
+		t.Fatalf("the watched run holding the slot ended too: %s", h.State)
 	}
 }

@@ -104,7 +104,7 @@ $("lang").onclick = () => { lang = lang === "de" ? "en" : "de"; localStorage.set
   try {
     const info = await api("/api/info"); $("demo").hidden = !info.demo;
     configs = (await api("/api/configs")).configs;
-    const first = configs.find((c) => c.kind === "interception"); selected = first ? first.id : null;
+    const first = configs.find((c) => c.kind === "interception" && c.id !== "user_defined"); selected = first ? first.id : null;
     tr();
   } catch (err) { status(err.message, true); }
 })();
