@@ -28,7 +28,7 @@ func newImages(s Settings, _ *media.Files, log *slog.Logger) (*pipeline.Images, 
 	})
 	return &pipeline.Images{
 		Swarm: swarm.New(s.SwarmURL, hc), Comfy: comfy.New(s.ComfyURL, hc),
-		Supervisor: sup, Logger: log,
+		Supervisor: sup, Timeout: s.GenerationTimeout, Logger: log,
 	}, nil
 }
 

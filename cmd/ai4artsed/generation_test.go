@@ -313,3 +313,41 @@ func TestGenerationBackendDown(t *testing.T) {
 		t.Fatalf("error event %v", errEv.Data)
 	}
 }
+
+func TestGenerationFailuresNameTheCause(t *testing.T) {
+	env := newEnv(t, envOptions{
+		sim:    SimSettings{StepDelay: 200 * time.Millisecond},
+		mutate: func(s *Settings) { s.GenerationTimeout = 600 * time.Millisecond },
+	})
+	cases := []struct {
+		name string
+		body map[string]any
+		code string
+		says []string
+	}{
+		{"lora the backend lacks", map[string]any{"stages": "generation", "text": "x", "output": "sd35_large",
+			"loras": []map[string]any{{"name": "not_installed.safetensors", "strength": 0.7}}},
+			"workflow_rejected", []string{"lora_name", "not_installed.safetensors"}},
+		{"generation too slow", map[string]any{"stages": "generation", "text": "x", "output": "flux_dev"},
+			"generation_timeout", []string{"comfy"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := env.startRun(t, tc.body)
+			evs := env.collect(t, id)
+			errEv := evs[len(evs)-2]
+			if errEv.Type != "error" || errEv.Data["code"] != tc.code {
+				t.Fatalf("error event %v, want code %s", errEv.Data, tc.code)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(errEv.Data["message"].(string), s) {
+					t.Fatalf("message %q does not mention %q", errEv.Data["message"], s)
+				}
+			}
+			_, run := getJSON(t, env.Server.URL+"/api/runs/"+id)
+			if media := run["media"].([]any); len(media) != 0 {
+				t.Fatalf("a failed run stored media: %v", media)
+			}
+		})
+	}
+}

@@ -37,6 +37,7 @@ type Settings struct {
 	SwarmStartupTimeout time.Duration
 	SwarmHealthInterval time.Duration
 	SwarmStopOnExit     bool
+	GenerationTimeout   time.Duration
 	// SwarmBackoff is the wait after a failed SwarmUI start before the next
 	// attempt. It has no environment variable; zero takes the supervisor's
 	// default (supervisor.DefaultBackoff). Tests shorten it.
@@ -61,7 +62,8 @@ func defaultSettings() Settings {
 		ModelTranslation: "ollama/llama3.1:8b", ModelOptimization: "ollama/llama3.1:8b",
 		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
 		SwarmAutoStart: true, SwarmStartupTimeout: 120 * time.Second, SwarmHealthInterval: 2 * time.Second,
-		Sim: SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond},
+		GenerationTimeout: 10 * time.Minute,
+		Sim:               SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond},
 	}
 }
 
@@ -130,6 +132,7 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	dur("SWARMUI_STARTUP_TIMEOUT", &s.SwarmStartupTimeout)
 	dur("SWARMUI_HEALTH_CHECK_INTERVAL", &s.SwarmHealthInterval)
 	boolean("SWARMUI_STOP_ON_EXIT", &s.SwarmStopOnExit)
+	dur("AI4ARTSED_GENERATION_TIMEOUT", &s.GenerationTimeout)
 	if len(errs) > 0 {
 		return fmt.Errorf("settings: %s", strings.Join(errs, "; "))
 	}
@@ -187,7 +190,7 @@ func (s Settings) logAttrs() []any {
 		"model_safety", s.ModelSafety, "model_translation", s.ModelTranslation, "model_optimization", s.ModelOptimization,
 		"swarmui_url", s.SwarmURL, "comfyui_url", s.ComfyURL, "swarmui_auto_start", s.SwarmAutoStart,
 		"swarmui_start_command", s.SwarmStartCommand != "", "swarmui_startup_timeout", s.SwarmStartupTimeout,
-		"swarmui_health_check_interval", s.SwarmHealthInterval, "swarmui_stop_on_exit", s.SwarmStopOnExit, "demo", s.Demo,
+		"swarmui_health_check_interval", s.SwarmHealthInterval, "swarmui_stop_on_exit", s.SwarmStopOnExit, "generation_timeout", s.GenerationTimeout, "demo", s.Demo,
 	}
 }
 

@@ -19,6 +19,9 @@ import (
 // not a usable image.
 var ErrBackendGarbage = errors.New("image backend returned no usable image")
 
+// ErrGenerationTimeout means stage 4 ran past its deadline.
+var ErrGenerationTimeout = errors.New("generation timed out")
+
 // generatedImage is one image as a backend produced it.
 type generatedImage struct {
 	Data []byte
@@ -196,7 +199,7 @@ func imageErrorCode(err error) (string, bool) {
 		errors.Is(err, supervisor.ErrStartFailed), errors.Is(err, supervisor.ErrBackoff),
 		errors.Is(err, comfy.ErrUnavailable), errors.Is(err, swarm.ErrUnavailable):
 		return "backend_unavailable", true
-	case errors.Is(err, comfy.ErrTimeout):
+	case errors.Is(err, comfy.ErrTimeout), errors.Is(err, ErrGenerationTimeout):
 		return "generation_timeout", true
 	case errors.Is(err, swarm.ErrGenerationFailed):
 		return "generation_failed", true

@@ -17,14 +17,14 @@ func ErrorCode(err error) (code, message string) {
 			return c.code, err.Error()
 		}
 	}
-	switch {
-	case errors.As(err, &ve):
+	if errors.As(err, &ve) {
 		return "invalid_request", err.Error()
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout", err.Error()
 	}
 	if code, ok := imageErrorCode(err); ok {
 		return code, err.Error()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout", err.Error()
 	}
 	return "internal_error", err.Error()
 }

@@ -155,6 +155,9 @@ func (x *execution) generate(out *catalog.Output, text string) error {
 	}
 	if err != nil {
 		x.recordGeneration(rec)
+		if ctx.Err() != nil && x.ctx.Err() == nil {
+			return fmt.Errorf("generation with %s took longer than %s (AI4ARTSED_GENERATION_TIMEOUT): %w: %w", out.ID, im.timeout(), ErrGenerationTimeout, err)
+		}
 		return err
 	}
 	if len(imgs) == 0 {
