@@ -121,7 +121,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	a.Pipeline = p
 	a.API = httpapi.New(httpapi.Config{
 		Pipeline: p, Store: db, Hub: a.Hub, Catalog: cat, Files: files, Backends: backends,
-		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo,
+		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo, AdminToken: s.AdminToken,
 	})
 	return a, nil
 }

@@ -24,6 +24,7 @@ import (
 // child process on two loopback ports reserved for it.
 type supHarness struct {
 	env        *testEnv
+	exe        string // this test binary, run as the simulator
 	swarmAddr  string // where the child's SwarmUI listens
 	comfyAddr  string // where the child's ComfyUI listens
 	startsFile string // every start command appends its pid here
@@ -40,7 +41,11 @@ type supOptions struct {
 func newSupHarness(t *testing.T, o supOptions) *supHarness {
 	t.Helper()
 	addrs := freeAddrs(t, 2)
-	h := &supHarness{swarmAddr: addrs[0], comfyAddr: addrs[1], startsFile: filepath.Join(t.TempDir(), "starts")}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &supHarness{exe: exe, swarmAddr: addrs[0], comfyAddr: addrs[1], startsFile: filepath.Join(t.TempDir(), "starts")}
 	if err := os.WriteFile(h.startsFile, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +122,8 @@ func (h *supHarness) record() string { return "echo $$ >> " + shellQuote(h.start
 // launch is a start command that runs this binary as the SwarmUI simulator,
 // replacing the shell, so the recorded pid is the simulator's.
 func (h *supHarness) launch(startupDelay time.Duration) string {
-	exe, err := os.Executable()
-	if err != nil {
-		panic(err)
-	}
 	return fmt.Sprintf("%s; echo 'launching the simulator'; %s=1 exec %s simulate swarmui --addr %s --comfy-addr %s --startup-delay %s --step-delay 0s",
-		h.record(), asMainEnv, shellQuote(exe), h.swarmAddr, h.comfyAddr, startupDelay)
+		h.record(), asMainEnv, shellQuote(h.exe), h.swarmAddr, h.comfyAddr, startupDelay)
 }
 
 // pids lists the pid of every start so far.

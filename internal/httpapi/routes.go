@@ -18,6 +18,7 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Metrics != nil {
 		mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
 	}
+	s.adminRoutes(mux)
 	mux.HandleFunc("/api/", s.notFound)
 	if s.cfg.Web != nil {
 		mux.Handle("/", getOnly(s.cfg.Web))

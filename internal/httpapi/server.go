@@ -47,6 +47,8 @@ type Config struct {
 	Logger   *slog.Logger
 	Ping     time.Duration // SSE keep-alive period, default 15s
 	Demo     bool
+	// AdminToken guards the admin routes (runtime profiles); empty: off.
+	AdminToken string
 }
 
 // Server is the HTTP API.

@@ -18,17 +18,15 @@ func (db *DB) AppendEvent(ctx context.Context, e store.Event) error {
 	if e.At.IsZero() {
 		e.At = db.now()
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
-		if _, err := runState(ctx, tx, e.RunID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (run_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)`,
-			e.RunID, e.Seq, e.Type, data, formatTime(e.At))
-		if isUniqueViolation(err) {
-			return store.ErrConflict
-		}
-		return err
-	})
+	// One statement, so one transaction of its own; the foreign key reports
+	// a missing run.
+	_, err = db.st.appendEvent.ExecContext(ctx, e.RunID, e.Seq, e.Type, data, formatTime(e.At))
+	switch {
+	case isUniqueViolation(err):
+		err = store.ErrConflict
+	case isForeignKeyViolation(err):
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: append event %d of run %s: %w", e.Seq, e.RunID, err)
 	}
@@ -37,34 +35,47 @@ func (db *DB) AppendEvent(ctx context.Context, e store.Event) error {
 
 // Events implements store.Store.
 func (db *DB) Events(ctx context.Context, runID string, afterSeq int64) ([]store.Event, error) {
-	var out []store.Event
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if _, err := runState(ctx, tx, runID); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT seq, type, data, at FROM events
-			WHERE run_id = ? AND seq > ? ORDER BY seq`, runID, afterSeq)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e := store.Event{RunID: runID}
-			var data sql.NullString
-			var at string
-			if err := rows.Scan(&e.Seq, &e.Type, &data, &at); err != nil {
-				return err
-			}
-			e.Data = rawJSON(data)
-			if e.At, err = parseTime(at); err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
-	})
+	out, err := db.events(ctx, runID, afterSeq)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: events of run %s: %w", runID, err)
+	}
+	return out, nil
+}
+
+// events runs sqlEvents: no row means the run is missing, a row of NULLs
+// that it has no events after afterSeq.
+func (db *DB) events(ctx context.Context, runID string, afterSeq int64) ([]store.Event, error) {
+	rows, err := db.st.events.QueryContext(ctx, afterSeq, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := false
+	var out []store.Event
+	for rows.Next() {
+		found = true
+		var (
+			seq       sql.NullInt64
+			typ, data sql.NullString
+			at        sql.NullString
+		)
+		if err := rows.Scan(&seq, &typ, &data, &at); err != nil {
+			return nil, err
+		}
+		if !seq.Valid {
+			continue // the run exists but has no events after afterSeq
+		}
+		e := store.Event{RunID: runID, Seq: seq.Int64, Type: typ.String, Data: rawJSON(data)}
+		if e.At, err = parseTime(at.String); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, store.ErrNotFound
 	}
 	return out, nil
 }

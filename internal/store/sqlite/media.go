@@ -44,12 +44,7 @@ func (db *DB) PutMedia(ctx context.Context, m store.Media) error {
 
 // GetMedia implements store.Store.
 func (db *DB) GetMedia(ctx context.Context, id string) (*store.Media, error) {
-	var ms []store.Media
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		ms, err = queryMedia(ctx, tx, `WHERE id = ?`, id)
-		return err
-	})
+	ms, err := queryMedia(ctx, db.st.mediaByID, id)
 	if err == nil && len(ms) == 0 {
 		err = store.ErrNotFound
 	}
@@ -59,10 +54,10 @@ func (db *DB) GetMedia(ctx context.Context, id string) (*store.Media, error) {
 	return &ms[0], nil
 }
 
-// queryMedia selects media rows; where is a constant clause with one argument.
-func queryMedia(ctx context.Context, tx *sql.Tx, where string, arg any) ([]store.Media, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, run_id, hash, mime, size, width, height, seed, meta, created_at
-		FROM media `+where, arg)
+// queryMedia runs stmt, a media query with one argument (sqlMediaOfRun,
+// sqlMediaByID).
+func queryMedia(ctx context.Context, stmt *sql.Stmt, arg string) ([]store.Media, error) {
+	rows, err := stmt.QueryContext(ctx, arg)
 	if err != nil {
 		return nil, err
 	}

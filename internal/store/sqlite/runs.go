@@ -30,17 +30,12 @@ func (db *DB) CreateRun(ctx context.Context, r *store.Run) error {
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = r.CreatedAt
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO runs
-			(id, client_id, stages, lang, input, state, error_code, error_message, created_at, updated_at, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.ClientID, r.Stages, r.Lang, input, string(r.State), r.ErrorCode, r.ErrorMessage,
-			formatTime(r.CreatedAt), formatTime(r.UpdatedAt), formatTimePtr(r.FinishedAt))
-		if isUniqueViolation(err) {
-			return store.ErrConflict
-		}
-		return err
-	})
+	_, err = db.st.createRun.ExecContext(ctx,
+		r.ID, r.ClientID, r.Stages, r.Lang, input, string(r.State), r.ErrorCode, r.ErrorMessage,
+		formatTime(r.CreatedAt), formatTime(r.UpdatedAt), formatTimePtr(r.FinishedAt))
+	if isUniqueViolation(err) {
+		err = store.ErrConflict
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: create run %s: %w", r.ID, err)
 	}
@@ -52,23 +47,36 @@ func (db *DB) SetRunState(ctx context.Context, id string, st store.State, code, 
 	if !st.Valid() {
 		return fmt.Errorf("sqlite: set run %s state: %w: unknown state %q", id, store.ErrInvalid, st)
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		cur, err := runState(ctx, tx, id)
-		if err != nil {
+	now := formatTime(db.now())
+	finished := sql.NullString{}
+	if st.Final() {
+		finished = sql.NullString{String: now, Valid: true}
+	}
+	// Fast path: one conditional UPDATE, its own transaction, moves a run
+	// that is queued or running.
+	res, err := db.st.setState.ExecContext(ctx, string(st), code, msg, now, finished, id)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 1 {
+			return nil
+		}
+	}
+	if err == nil {
+		// No row changed: the run is missing or final (or in a state the
+		// fast path does not know). Decide in one write transaction.
+		err = db.write(ctx, func(tx *sql.Tx) error {
+			cur, err := runState(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if cur.Final() {
+				return fmt.Errorf("%w: run is already %s", store.ErrConflict, cur)
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE runs SET state = ?, error_code = ?, error_message = ?,
+				updated_at = ?, finished_at = ? WHERE id = ?`, string(st), code, msg, now, finished, id)
 			return err
-		}
-		if cur.Final() {
-			return fmt.Errorf("%w: run is already %s", store.ErrConflict, cur)
-		}
-		now := formatTime(db.now())
-		finished := sql.NullString{}
-		if st.Final() {
-			finished = sql.NullString{String: now, Valid: true}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE runs SET state = ?, error_code = ?, error_message = ?,
-			updated_at = ?, finished_at = ? WHERE id = ?`, string(st), code, msg, now, finished, id)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: set run %s state %s: %w", id, st, err)
 	}
@@ -90,14 +98,13 @@ func (db *DB) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	var r *store.Run
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		if r, err = scanRun(tx.QueryRowContext(ctx, `SELECT id, client_id, stages, lang, input, state,
-			error_code, error_message, created_at, updated_at, finished_at FROM runs WHERE id = ?`, id)); err != nil {
+		if r, err = scanRun(tx.StmtContext(ctx, db.st.getRun).QueryRowContext(ctx, id)); err != nil {
 			return err
 		}
-		if r.Stage, err = queryStages(ctx, tx, id); err != nil {
+		if r.Stage, err = queryStages(ctx, tx.StmtContext(ctx, db.st.stagesOfRun), id); err != nil {
 			return err
 		}
-		r.Media, err = queryMedia(ctx, tx, `WHERE run_id = ? ORDER BY created_at, id`, id)
+		r.Media, err = queryMedia(ctx, tx.StmtContext(ctx, db.st.mediaOfRun), id)
 		return err
 	})
 	if err != nil {

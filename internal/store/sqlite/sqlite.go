@@ -2,9 +2,14 @@
 // modernc.org/sqlite (pure Go, no cgo).
 //
 // The database runs in WAL mode. Writes go through a single connection and
-// start with BEGIN IMMEDIATE, so they queue in Go instead of failing with
-// SQLITE_BUSY; reads use a separate pool of query-only connections that never
-// wait for the writer.
+// queue in Go instead of failing with SQLITE_BUSY; reads use a separate pool
+// of query-only connections that never wait for the writer.
+//
+// The hot paths (AppendEvent, PutStage, SetRunState, CreateRun, Events,
+// GetRun) run statements prepared once at Open. A write that is a single
+// statement runs without BEGIN/COMMIT: SQLite makes every statement outside
+// an explicit transaction its own transaction, with the same atomicity and
+// durability. Writes of several statements start with BEGIN IMMEDIATE.
 package sqlite
 
 import (
@@ -37,6 +42,7 @@ const busyTimeoutMS = 10000
 type DB struct {
 	w   *sql.DB // one connection; every write transaction
 	r   *sql.DB // query-only pool; reads
+	st  statements
 	now func() time.Time
 }
 
@@ -45,7 +51,14 @@ var _ store.Store = (*DB)(nil)
 // Open opens (creating if needed) the database file at path, creating its
 // parent directory, and applies any pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
-	return open(ctx, path, mustSub(embedded, "migrations"))
+	db, err := open(ctx, path, mustSub(embedded, "migrations"))
+	if err != nil {
+		return nil, err
+	}
+	if err := db.prepare(ctx); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return db, nil
 }
 
 func mustSub(fsys fs.FS, dir string) fs.FS {
@@ -56,6 +69,8 @@ func mustSub(fsys fs.FS, dir string) fs.FS {
 	return sub
 }
 
+// open opens both pools and applies migrations; it prepares no statements,
+// so tests can run it with migrations of their own.
 func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open %q: need a plain file path", path)
@@ -92,9 +107,9 @@ func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	return &DB{w: w, r: r, now: time.Now}, nil
 }
 
-// Close closes both connection pools.
+// Close closes the prepared statements and both connection pools.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(db.st.close(), db.r.Close(), db.w.Close())
 }
 
 // write runs fn in one write transaction (BEGIN IMMEDIATE).
@@ -132,6 +147,13 @@ func isUniqueViolation(err error) bool {
 	}
 	code := se.Code()
 	return code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || code == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// isForeignKeyViolation reports whether err is a foreign key failure: a row
+// that names a run that does not exist.
+func isForeignKeyViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
 // timeLayout is fixed width, so stored times sort as text.

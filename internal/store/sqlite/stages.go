@@ -20,30 +20,22 @@ func (db *DB) PutStage(ctx context.Context, runID string, r store.StageResult) e
 	if r.StartedAt.IsZero() {
 		r.StartedAt = db.now()
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
-		if _, err := runState(ctx, tx, runID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO stages
-			(run_id, stage, name, status, text, verdict, model, backend, detail, started_at, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (run_id, stage) DO UPDATE SET
-				name = excluded.name, status = excluded.status, text = excluded.text,
-				verdict = excluded.verdict, model = excluded.model, backend = excluded.backend,
-				detail = excluded.detail, started_at = excluded.started_at, finished_at = excluded.finished_at`,
-			runID, r.Stage, r.Name, r.Status, r.Text, r.Verdict, r.Model, r.Backend, detail,
-			formatTime(r.StartedAt), formatTimePtr(r.FinishedAt))
-		return err
-	})
+	// One statement, so one transaction of its own; the foreign key reports
+	// a missing run.
+	_, err = db.st.putStage.ExecContext(ctx, runID, r.Stage, r.Name, r.Status, r.Text, r.Verdict,
+		r.Model, r.Backend, detail, formatTime(r.StartedAt), formatTimePtr(r.FinishedAt))
+	if isForeignKeyViolation(err) {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: put stage %d of run %s: %w", r.Stage, runID, err)
 	}
 	return nil
 }
 
-func queryStages(ctx context.Context, tx *sql.Tx, runID string) ([]store.StageResult, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT stage, name, status, text, verdict, model, backend, detail,
-		started_at, finished_at FROM stages WHERE run_id = ? ORDER BY stage`, runID)
+// queryStages runs stmt, sqlStagesOfRun, for runID.
+func queryStages(ctx context.Context, stmt *sql.Stmt, runID string) ([]store.StageResult, error) {
+	rows, err := stmt.QueryContext(ctx, runID)
 	if err != nil {
 		return nil, err
 	}

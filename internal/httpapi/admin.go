@@ -1,0 +1,39 @@
+package httpapi
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/http/pprof"
+	"strings"
+)
+
+// adminRoutes serves the runtime profiles under /debug/pprof/ for holders of
+// the admin token. Without a token the admin API is off.
+func (s *Server) adminRoutes(mux *http.ServeMux) {
+	if s.cfg.AdminToken == "" {
+		return
+	}
+	mux.Handle("GET /debug/pprof/", s.admin(http.HandlerFunc(pprof.Index)))
+	mux.Handle("GET /debug/pprof/cmdline", s.admin(http.HandlerFunc(pprof.Cmdline)))
+	mux.Handle("GET /debug/pprof/profile", s.admin(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("GET /debug/pprof/symbol", s.admin(http.HandlerFunc(pprof.Symbol)))
+	mux.Handle("GET /debug/pprof/trace", s.admin(http.HandlerFunc(pprof.Trace)))
+}
+
+// admin lets a request through only with "Authorization: Bearer <token>".
+func (s *Server) admin(next http.Handler) http.Handler {
+	want := []byte(s.cfg.AdminToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ai4artsed admin"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "admin routes need an Authorization: Bearer token")
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			writeError(w, http.StatusForbidden, "forbidden", "wrong admin token")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
