@@ -168,8 +168,11 @@ func formatTimePtr(t *time.Time) sql.NullString {
 	return sql.NullString{String: formatTime(*t), Valid: true}
 }
 
+// parseTime reads a time stored with timeLayout. That text is RFC 3339, and
+// time.Parse has a fast path for the RFC3339Nano layout (several times faster
+// than a custom layout, which matters when reading many events).
 func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeLayout, s)
+	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("sqlite: bad stored time %q: %w", s, err)
 	}
