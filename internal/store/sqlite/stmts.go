@@ -40,6 +40,7 @@ const (
 	// sqlEvents returns the events after a seq, or one row of NULLs when the
 	// run exists without such events, or no row when the run is missing: the
 	// existence check and the read are one statement, so one snapshot.
+	// Arguments: afterSeq, runID.
 	sqlEvents = `SELECT e.seq, e.type, e.data, e.at FROM runs AS r
 		LEFT JOIN events AS e ON e.run_id = r.id AND e.seq > ?
 		WHERE r.id = ? ORDER BY e.seq`
@@ -70,7 +71,8 @@ type statements struct {
 	mediaByID   *sql.Stmt // read
 }
 
-// prepare prepares the hot statements; on failure it closes those it made.
+// prepare prepares the hot statements; on failure the caller closes db,
+// which closes those already made.
 func (db *DB) prepare(ctx context.Context) error {
 	list := []struct {
 		dst   **sql.Stmt
@@ -90,7 +92,7 @@ func (db *DB) prepare(ctx context.Context) error {
 	for _, s := range list {
 		st, err := s.pool.PrepareContext(ctx, s.query)
 		if err != nil {
-			return errors.Join(fmt.Errorf("sqlite: prepare: %w", err), db.st.close())
+			return fmt.Errorf("sqlite: prepare: %w", err)
 		}
 		*s.dst = st
 	}
