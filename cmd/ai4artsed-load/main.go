@@ -55,6 +55,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// connections can be closed before the "after" figures are taken.
 	mc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
+	// One warm-up run first, so the idle figures include what any used server
+	// keeps (keep-alive connections to the LLM server, prepared statements).
+	if r := oneRun(ctx, hc, *base, -1, *interception); r.state != "done" {
+		fmt.Fprintf(stderr, "ai4artsed-load: warm-up run ended %s %s\n", r.state, r.err)
+		return 1
+	}
+	hc.CloseIdleConnections()
+	time.Sleep(500 * time.Millisecond)
 	idleRSS, idleG, err := scrape(ctx, mc, *base)
 	if err != nil {
 		fmt.Fprintln(stderr, "ai4artsed-load: read /metrics:", err)

@@ -79,7 +79,7 @@ type cliRun struct {
 // follow starts a run and prints its events until done; it returns the last
 // stage text.
 func (r *cliRun) follow(ctx context.Context, req pipeline.Request) (string, error) {
-	run, err := r.app.Pipeline.Start(req)
+	run, err := r.app.Pipeline.Start(ctx, req)
 	if err != nil {
 		return "", err
 	}

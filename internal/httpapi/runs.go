@@ -22,7 +22,7 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.ClientID = clientID(r)
-	run, err := s.cfg.Pipeline.Start(req)
+	run, err := s.cfg.Pipeline.Start(r.Context(), req)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -118,15 +118,16 @@ func New(cfg Config) *Pipeline {
 }
 
 // Start validates req, stores the new run with its first event and executes
-// it in the background. The returned run is in state queued.
-func (p *Pipeline) Start(req Request) (*store.Run, error) {
+// it in the background, detached from ctx, which only bounds the checks and
+// the first writes. The returned run is in state queued.
+func (p *Pipeline) Start(ctx context.Context, req Request) (*store.Run, error) {
 	if err := p.normalize(&req); err != nil {
 		return nil, err
 	}
 	if req.Stages != StagesInterception && p.cfg.Images == nil {
 		return nil, fmt.Errorf("stages %q: no image backend is configured: %w", req.Stages, ErrStageUnavailable)
 	}
-	if err := p.checkUploads(req.Uploads); err != nil {
+	if err := p.checkUploads(ctx, req.Uploads); err != nil {
 		return nil, err
 	}
 	input, err := json.Marshal(req)
@@ -138,8 +139,8 @@ func (p *Pipeline) Start(req Request) (*store.Run, error) {
 		ID: newID(), ClientID: req.ClientID, Stages: req.Stages, Lang: req.Lang,
 		Input: input, State: store.StateQueued, CreatedAt: now, UpdatedAt: now,
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	x := &execution{p: p, run: run, req: req, ctx: ctx, cancel: cancel, arrival: now, started: now}
+	runCtx, cancel := context.WithCancelCause(context.Background())
+	x := &execution{p: p, run: run, req: req, ctx: runCtx, cancel: cancel, arrival: now, started: now}
 
 	p.mu.Lock()
 	if p.closed {
@@ -162,23 +163,23 @@ func (p *Pipeline) Start(req Request) (*store.Run, error) {
 	p.wg.Add(1)
 	p.mu.Unlock()
 
-	if err := p.cfg.Store.CreateRun(ctx, run); err != nil {
+	if err := p.cfg.Store.CreateRun(context.WithoutCancel(ctx), run); err != nil {
 		p.forget(x)
 		cancel(nil)
 		p.wg.Done()
 		return nil, fmt.Errorf("pipeline: store run: %w", err)
 	}
 	p.cfg.Hub.Open(run.ID)
-	if _, err := p.cfg.Hub.Publish(ctx, run.ID, "run", runEvent{RunID: run.ID, State: store.StateQueued}); err != nil {
+	if _, err := p.cfg.Hub.Publish(runCtx, run.ID, "run", runEvent{RunID: run.ID, State: store.StateQueued}); err != nil {
 		p.log.Error("publish first event", "run", run.ID, "err", err)
 	}
 	go x.execute()
 	return run, nil
 }
 
-func (p *Pipeline) checkUploads(ids []string) error {
+func (p *Pipeline) checkUploads(ctx context.Context, ids []string) error {
 	for _, id := range ids {
-		if _, err := p.cfg.Store.GetUpload(context.Background(), id); err != nil {
+		if _, err := p.cfg.Store.GetUpload(ctx, id); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("upload %q: %w", id, ErrUnknownUpload)
 			}

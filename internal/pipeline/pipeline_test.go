@@ -82,7 +82,7 @@ func TestPanicFailsTheRunNotTheServer(t *testing.T) {
 	p, db, hub := newPipeline(t, &fakeLLM{chat: func(context.Context, llm.Request, func(string) error) (string, error) {
 		panic("boom")
 	}})
-	run, err := p.Start(Request{Stages: StagesInterception, Prompt: "x", Interception: "dada"})
+	run, err := p.Start(context.Background(), Request{Stages: StagesInterception, Prompt: "x", Interception: "dada"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestPanicFailsTheRunNotTheServer(t *testing.T) {
 		_ = fn("ok")
 		return "ok", nil
 	}}
-	run, err = p.Start(Request{Stages: StagesInterception, Prompt: "y", Interception: "dada"})
+	run, err = p.Start(context.Background(), Request{Stages: StagesInterception, Prompt: "y", Interception: "dada"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestLLMErrorsBecomeTypedRunErrors(t *testing.T) {
 			p, db, hub := newPipeline(t, &fakeLLM{chat: func(context.Context, llm.Request, func(string) error) (string, error) {
 				return "", errors.Join(errors.New("upstream said no"), tc.err)
 			}})
-			run, err := p.Start(Request{Stages: StagesInterception, Prompt: "x", Interception: "dada"})
+			run, err := p.Start(context.Background(), Request{Stages: StagesInterception, Prompt: "x", Interception: "dada"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,13 +165,13 @@ func TestUnwatchedWaitingRunIsCancelled(t *testing.T) {
 	}})
 	defer close(release)
 	p.cfg.Slots, p.cfg.IdleCancel = 1, 300*time.Millisecond
-	holder, err := p.Start(Request{Stages: StagesInterception, Prompt: "first", Interception: "dada"})
+	holder, err := p.Start(context.Background(), Request{Stages: StagesInterception, Prompt: "first", Interception: "dada"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	unwatch := hub.Watch(holder.ID) // the slot holder is watched
 	defer unwatch()
-	waiter, err := p.Start(Request{Stages: StagesInterception, Prompt: "second", Interception: "dada", ClientID: "b"})
+	waiter, err := p.Start(context.Background(), Request{Stages: StagesInterception, Prompt: "second", Interception: "dada", ClientID: "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
