@@ -91,7 +91,7 @@ var german = phrasing{
 //   - otherwise a short creative rewrite: the user's words plus two
 //     hash-chosen descriptive phrases and a closing sentence, in German when
 //     the user text looks German, else English. A system prompt asking for a
-//     translation into English forces English.
+//     translation into English, or for an English image prompt, forces English.
 func Reply(model string, messages []Message) string {
 	var system []string
 	user := ""
@@ -182,8 +182,13 @@ func looksGerman(s string) bool {
 
 func asksEnglishTranslation(sys string) bool {
 	l := strings.ToLower(sys)
-	return (strings.Contains(l, "translat") || strings.Contains(l, "übersetz")) &&
-		(strings.Contains(l, "english") || strings.Contains(l, "englisch"))
+	if !strings.Contains(l, "english") && !strings.Contains(l, "englisch") {
+		return false
+	}
+	// "translate ... into English", or the media-prompt optimisation's
+	// "... as a concise English image prompt".
+	return strings.Contains(l, "translat") || strings.Contains(l, "übersetz") ||
+		strings.Contains(l, "english image") || strings.Contains(l, "englischen bild")
 }
 
 // subjectOf returns the user's text, shortened, as a phrase to build on.

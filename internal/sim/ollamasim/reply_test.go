@@ -40,6 +40,8 @@ func TestReplyRewrite(t *testing.T) {
 		{name: "german", system: "Schreibe kreativ um.", user: "Ein Hund im Schnee mit roter Mütze"},
 		{name: "umlaut only", system: "", user: "Bäume"},
 		{name: "translation forces english", system: "Translate the prompt into English.", user: "ein Haus am See"},
+		{name: "english image prompt forces english", system: "Rewrite the text as a concise English image prompt for Stable Diffusion.", user: "ein Haus am See"},
+		{name: "answer in the input language stays german", system: "Answer in the language of the input: German slang for German input, English slang for English input.", user: "Ein Hund im Schnee mit roter Mütze"},
 		{name: "empty user", system: "Rewrite.", user: ""},
 		{name: "long", system: "Rewrite.", user: strings.Repeat("many words keep coming ", 40)},
 	}
@@ -59,7 +61,7 @@ func TestReplyRewrite(t *testing.T) {
 				}
 			}
 			de := looksGerman(got)
-			wantDE := tt.name == "german" || tt.name == "umlaut only"
+			wantDE := tt.name == "german" || tt.name == "umlaut only" || tt.name == "answer in the input language stays german"
 			if de != wantDE {
 				t.Errorf("reply %q: German = %v, want %v", got, de, wantDE)
 			}
