@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/store"
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
 	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
 	"github.com/ai4artsed/ai4artsed/internal/web"
 )
@@ -67,10 +67,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}
 	a.Settings = s
 
-	if s.DatabaseURL != "" {
-		return nil, errors.New("settings: AI4ARTSED_DATABASE_URL: PostgreSQL is not supported by this build yet; leave it empty to use SQLite in the data dir")
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(s.DataDir, "ai4artsed.db"))
+	db, err := openStore(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +121,15 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo, AdminToken: s.AdminToken,
 	})
 	return a, nil
+}
+
+// openStore opens PostgreSQL when AI4ARTSED_DATABASE_URL is set, else
+// SQLite in the data dir.
+func openStore(ctx context.Context, s Settings) (store.Store, error) {
+	if s.DatabaseURL != "" {
+		return postgres.Open(ctx, s.DatabaseURL)
+	}
+	return sqlite.Open(ctx, filepath.Join(s.DataDir, "ai4artsed.db"))
 }
 
 // Shutdown ends streams, interrupts runs within ctx and closes everything.

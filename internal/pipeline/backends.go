@@ -66,17 +66,8 @@ func (x *execution) viaWorkflow(ctx context.Context, out *catalog.Output, rec *g
 	if err != nil {
 		return nil, err
 	}
-	for name, b := range out.Inputs {
-		v, ok := values[name]
-		if !ok {
-			if b.Default == nil {
-				continue
-			}
-			v = b.Default
-		}
-		if err := g.Set(b, v); err != nil {
-			return nil, fmt.Errorf("workflow %s: bind %s: %w", out.Workflow, name, err)
-		}
+	if err := g.Apply(out.Inputs, values); err != nil {
+		return nil, fmt.Errorf("workflow %s: bind %w", out.Workflow, err)
 	}
 	if len(rec.LoRAs) > 0 {
 		ls := make([]graph.LoRA, 0, len(rec.LoRAs))
