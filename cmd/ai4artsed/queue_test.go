@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,5 +212,32 @@ func TestPerClientLimitAndQueueFull(t *testing.T) {
 	code, out = env.startRunAs(t, "other-browser", interceptionBody("y"))
 	if code != http.StatusTooManyRequests || out["error"].(map[string]any)["code"] != "queue_full" {
 		t.Fatalf("run past the queue's length: %d %v", code, out)
+	}
+}
+
+func TestMetricsExposeQueueRunsAndBackends(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	id := env.startRun(t, interceptionBody("metrics please"))
+	env.collect(t, id)
+	resp, err := http.Get(env.Server.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`ai4artsed_runs_finished_total{state="done"} 1`,
+		`ai4artsed_queue_length{backend="ollama"} 0`,
+		`ai4artsed_llm_slots_in_use{backend="ollama"} 0`,
+		`ai4artsed_llm_slots{backend="ollama"} 3`,
+		`ai4artsed_queue_wait_seconds_count{backend="ollama"} 1`,
+		`ai4artsed_sse_subscribers 0`,
+		`ai4artsed_backend_up{backend="ollama",state="up"} 1`,
+		`ai4artsed_backend_up{backend="swarmui",state="up"} 1`,
+		"process_resident_memory_bytes",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
