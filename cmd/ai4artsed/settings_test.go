@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSettingsFromEnvironment(t *testing.T) {
+	env := map[string]string{
+		"AI4ARTSED_ADDR":                "0.0.0.0:9000",
+		"AI4ARTSED_LLM_SLOTS":           "5",
+		"AI4ARTSED_SAFETY_LEVEL":        "kids",
+		"OLLAMA_TIMEOUT":                "90",
+		"SWARMUI_HEALTH_CHECK_INTERVAL": "0.5",
+		"SWARMUI_STARTUP_TIMEOUT":       "3m",
+		"SWARMUI_AUTO_START":            "false",
+		"OPENAI_API_KEY":                "sk-very-secret",
+		"AI4ARTSED_DATABASE_URL":        "postgres://app:hunter2@db:5432/ai4artsed",
+	}
+	s := defaultSettings()
+	if err := s.loadEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr != "0.0.0.0:9000" || s.LLMSlots != 5 || s.SafetyLevel != "kids" || s.OllamaTimeout != 90*time.Second ||
+		s.SwarmHealthInterval != 500*time.Millisecond || s.SwarmStartupTimeout != 3*time.Minute || s.SwarmAutoStart {
+		t.Fatalf("settings %+v", s)
+	}
+	logged := fmt.Sprint(s.logAttrs()...)
+	for _, secret := range []string{"sk-very-secret", "hunter2"} {
+		if strings.Contains(logged, secret) {
+			t.Fatalf("logged settings contain a secret: %s", logged)
+		}
+	}
+	if !strings.Contains(logged, "redacted") {
+		t.Fatalf("logged settings do not say what was redacted: %s", logged)
+	}
+}
+
+func TestSettingsRejectBadValues(t *testing.T) {
+	cases := []struct{ key, value, want string }{
+		{"AI4ARTSED_LLM_SLOTS", "zero", "AI4ARTSED_LLM_SLOTS"},
+		{"AI4ARTSED_LLM_SLOTS", "0", "positive"},
+		{"SWARMUI_AUTO_START", "maybe", "true or false"},
+		{"OLLAMA_TIMEOUT", "soon", "seconds"},
+		{"AI4ARTSED_SAFETY_LEVEL", "lax", "kids, youth, adult or research"},
+		{"AI4ARTSED_LANGUAGE", "fr", "de or en"},
+		{"OLLAMA_URL", "localhost:11434", "http(s) URL"},
+		{"AI4ARTSED_DATABASE_URL", "mysql://x", "postgres://"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
+			s := defaultSettings()
+			err := s.loadEnv(func(k string) string {
+				if k == tc.key {
+					return tc.value
+				}
+				return ""
+			})
+			if err == nil {
+				err = s.validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestServeFlagsOverrideEnvironment(t *testing.T) {
+	var stdout, stderr strings.Builder
+	code := runServe(t.Context(), []string{"--addr", "bad address with spaces", "--data-dir", t.TempDir()}, &stdout, &stderr,
+		func(k string) string {
+			if k == "AI4ARTSED_ADDR" {
+				return "127.0.0.1:1"
+			}
+			return ""
+		})
+	// The flag wins: the server tries (and fails) to listen on the flag's address.
+	if code != 1 || !strings.Contains(stderr.String(), "bad address with spaces") {
+		t.Fatalf("exit %d, stderr %s", code, stderr.String())
+	}
+}
