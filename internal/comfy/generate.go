@@ -78,9 +78,12 @@ func (c *Client) Generate(ctx context.Context, job Job) (*Result, error) {
 	if len(job.Graph) == 0 {
 		return nil, errors.New("comfy: generate: empty graph")
 	}
-	jobCtx, cancel := context.WithCancel(ctx)
+	var jobCtx context.Context
+	var cancel context.CancelFunc
 	if job.Timeout > 0 {
 		jobCtx, cancel = context.WithTimeout(ctx, job.Timeout)
+	} else {
+		jobCtx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
 	stopped := func() error {
