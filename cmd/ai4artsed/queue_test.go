@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/sim/ollamasim"
 )
 
 // startRunAs posts a run as the given browser client.
@@ -174,7 +176,11 @@ func TestCancelWaitingAndRunningRuns(t *testing.T) {
 	if len(positions) == 0 || positions[0] != 2 || positions[len(positions)-1] != 1 {
 		t.Fatalf("third run's positions %v, want from 2 down to 1", positions)
 	}
-	reqs := env.Ollama.Requests()
+	var reqs []ollamasim.Recorded
+	waitFor(t, "the simulator to see the running request cancelled", 2*time.Second, func() bool {
+		reqs = env.Ollama.Requests()
+		return len(reqs) >= 1 && reqs[0].Cancelled
+	})
 	if len(reqs) != 2 {
 		t.Fatalf("simulator saw %d requests, want 2 (the cancelled waiting run never arrives)", len(reqs))
 	}

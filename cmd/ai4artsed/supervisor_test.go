@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -99,16 +100,28 @@ func smallOutputs(t *testing.T) string {
 	return dir
 }
 
-// freeAddrs reserves n distinct loopback ports and releases them.
+// freeAddrs picks n distinct loopback ports that are free now, below the
+// kernel's ephemeral range (32768 and up here), so no listener that asks for
+// port 0 — this test's own servers included — can be handed one of them
+// before the child process binds it.
 func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
 	var addrs []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	var held []net.Listener
+	defer func() {
+		for _, ln := range held {
+			ln.Close()
 		}
-		defer ln.Close()
+	}()
+	for tries := 0; len(addrs) < n; tries++ {
+		if tries > 1000 {
+			t.Fatal("no free loopback port below the ephemeral range")
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000)))
+		if err != nil {
+			continue
+		}
+		held = append(held, ln)
 		addrs = append(addrs, ln.Addr().String())
 	}
 	return addrs
