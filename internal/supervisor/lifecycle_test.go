@@ -128,6 +128,9 @@ func TestHungOwnProcessIsReplaced(t *testing.T) {
 	if err := syscall.Kill(first, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// The signal takes effect asynchronously: wait until the kernel reports
+	// the process as stopped before probing it.
+	waitUntil(t, 2*time.Second, "the backend to be stopped", func() bool { return stopped(first) })
 	// Port open, no answers: down (Check also ends Ensure's short up-cache).
 	if st := s.Check(t.Context()); st.State != StateDown || !strings.Contains(st.Detail, "no answer within") {
 		t.Fatalf("Check on hung backend = %+v, want down for lack of answers", st)
@@ -255,4 +258,15 @@ func running(pid int) bool {
 	}
 	i := bytes.LastIndexByte(stat, ')')
 	return i < 0 || !bytes.HasPrefix(stat[i+1:], []byte(" Z"))
+}
+
+// stopped reports whether pid is in the stopped state ("T" in /proc/PID/stat).
+func stopped(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(data, ')')
+	return i >= 0 && i+2 < len(data) && data[i+2] == 'T'
 }
