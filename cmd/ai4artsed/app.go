@@ -90,13 +90,8 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if s.OpenAIBaseURL != "" {
 		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout)
 	}
-	a.Images, err = newImages(s, files, log)
-	if err != nil {
-		return nil, err
-	}
-	if a.Images != nil {
-		a.closers = append(a.closers, a.Images.Close)
-	}
+	a.Images = newImages(s, log)
+	a.closers = append(a.closers, a.Images.Close)
 	a.Hub = events.NewHub(db)
 	backends := &backendLister{s: s, images: a.Images, hc: &http.Client{Timeout: 2 * time.Second}}
 	var p *pipeline.Pipeline

@@ -12,14 +12,13 @@ import (
 
 	"github.com/ai4artsed/ai4artsed/internal/comfy"
 	"github.com/ai4artsed/ai4artsed/internal/httpapi"
-	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
 
 // newImages builds the image backend clients and SwarmUI's supervisor.
-func newImages(s Settings, _ *media.Files, log *slog.Logger) (*pipeline.Images, error) {
+func newImages(s Settings, log *slog.Logger) *pipeline.Images {
 	hc := &http.Client{}
 	sup := supervisor.New(supervisor.Config{
 		SwarmURL: s.SwarmURL, ComfyURL: s.ComfyURL, AutoStart: s.SwarmAutoStart,
@@ -28,8 +27,8 @@ func newImages(s Settings, _ *media.Files, log *slog.Logger) (*pipeline.Images, 
 	})
 	return &pipeline.Images{
 		Swarm: swarm.New(s.SwarmURL, hc), Comfy: comfy.New(s.ComfyURL, hc),
-		Supervisor: sup, Timeout: s.GenerationTimeout, Logger: log,
-	}, nil
+		Supervisor: sup, Timeout: s.GenerationTimeout,
+	}
 }
 
 // backendLister reports every external service for GET /api/backends and

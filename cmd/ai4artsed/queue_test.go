@@ -73,7 +73,6 @@ func TestQueueTenRunsThreeSlots(t *testing.T) {
 	if got := env.Ollama.MaxInFlight(); got > 3 || got < 1 {
 		t.Fatalf("simulator saw %d requests in flight at most, want ≤ 3", got)
 	}
-	acquiredAt := make([]time.Time, n)
 	waitedRuns := 0
 	for i, r := range results {
 		last := r.evs[len(r.evs)-1]
@@ -101,7 +100,6 @@ func TestQueueTenRunsThreeSlots(t *testing.T) {
 				prevPos, prevAt = pos, e.At
 			case "acquired":
 				waitedRuns++
-				acquiredAt[i] = e.At
 			}
 		}
 	}

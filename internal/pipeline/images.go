@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/comfy"
@@ -16,7 +15,6 @@ type Images struct {
 	Comfy      *comfy.Client          // ComfyUI: SwarmUI's own backend or a standalone one
 	Supervisor *supervisor.Supervisor // starts SwarmUI on demand; nil: not supervised
 	Timeout    time.Duration          // deadline of one generation (0: 10 minutes)
-	Logger     *slog.Logger
 }
 
 // ensure makes sure the backend is up before it is used, starting it if the
