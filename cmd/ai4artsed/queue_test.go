@@ -223,25 +223,38 @@ func TestMetricsExposeQueueRunsAndBackends(t *testing.T) {
 	env := newEnv(t, envOptions{})
 	id := env.startRun(t, interceptionBody("metrics please"))
 	env.collect(t, id)
-	resp, err := http.Get(env.Server.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{
+	want := []string{
 		`ai4artsed_runs_finished_total{state="done"} 1`,
 		`ai4artsed_queue_length{backend="ollama"} 0`,
 		`ai4artsed_llm_slots_in_use{backend="ollama"} 0`,
 		`ai4artsed_llm_slots{backend="ollama"} 3`,
 		`ai4artsed_queue_wait_seconds_count{backend="ollama"} 1`,
-		`ai4artsed_sse_subscribers 0`,
+		`ai4artsed_sse_subscribers 0`, // the SSE handler returns just after sending done
 		`ai4artsed_backend_up{backend="ollama",state="up"} 1`,
 		`ai4artsed_backend_up{backend="swarmui",state="up"} 1`,
 		"process_resident_memory_bytes",
-	} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %q", want)
+	}
+	var missing []string
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		resp, err := http.Get(env.Server.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing = missing[:0]
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q", missing)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -130,11 +130,11 @@ func (x *execution) finish(err error) {
 	if code != "" {
 		x.publish("error", errorEvent{Code: code, Message: msg})
 	}
+	if x.p.cfg.Metrics != nil {
+		x.p.cfg.Metrics.RunFinished(state) // counted before a client can see done
+	}
 	x.publish("done", doneEvent{State: state, MS: x.p.cfg.Now().Sub(x.started).Milliseconds()})
 	x.cancel(nil)
-	if x.p.cfg.Metrics != nil {
-		x.p.cfg.Metrics.RunFinished(state)
-	}
 	x.p.log.Info("run finished", "run", x.run.ID, "state", state, "code", code)
 }
 

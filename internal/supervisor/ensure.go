@@ -211,6 +211,10 @@ func (s *Supervisor) awaitHealthy(p *process) error {
 func (s *Supervisor) finish(a *attempt, err error) {
 	s.mu.Lock()
 	s.start = nil
+	if err != nil && s.closed && !errors.Is(err, ErrClosed) {
+		// Close stopped the process: that is why the attempt ended.
+		err = fmt.Errorf("%w while SwarmUI was starting (%v)", ErrClosed, err)
+	}
 	switch {
 	case err == nil:
 		s.setState(StateUp, s.upDetail())
