@@ -5,11 +5,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/internal/store"
 	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,39 +16,15 @@ import (
 var embedded embed.FS
 
 // migration is one SQL file of the schema history.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = store.Migration
 
-// loadMigrations reads the *.sql files at the root of fsys, each named
-// NNNN_description.sql, sorted by version.
+// loadMigrations reads and orders the migrations in fsys.
 func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "*.sql")
+	ms, err := store.LoadMigrations(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list migrations: %w", err)
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	var out []migration
-	seen := map[int]string{}
-	for _, name := range names {
-		num, _, ok := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil || version <= 0 {
-			return nil, fmt.Errorf("postgres: migration %q: name must start with a positive number and '_'", name)
-		}
-		if prev, dup := seen[version]; dup {
-			return nil, fmt.Errorf("postgres: migrations %q and %q share version %d", prev, name, version)
-		}
-		seen[version] = name
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: read migration %q: %w", name, err)
-		}
-		out = append(out, migration{version: version, name: path.Base(name), sql: string(body)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	return out, nil
+	return ms, nil
 }
 
 // sqlMigrationLock takes a transaction-level advisory lock private to the
@@ -81,7 +54,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) ([]int, error)
 	}
 	latest := 0
 	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
+		latest = ms[len(ms)-1].Version
 	}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, sqlMigrationLock); err != nil {
@@ -112,7 +85,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) ([]int, error)
 			return applied, err
 		}
 		if did {
-			applied = append(applied, m.version)
+			applied = append(applied, m.Version)
 		}
 	}
 	return applied, nil
@@ -129,7 +102,7 @@ func applyMigration(ctx context.Context, pool *pgxpool.Pool, m migration) (bool,
 		}
 		var done bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`,
-			m.version).Scan(&done); err != nil {
+			m.Version).Scan(&done); err != nil {
 			return err
 		}
 		if done {
@@ -137,18 +110,18 @@ func applyMigration(ctx context.Context, pool *pgxpool.Pool, m migration) (bool,
 		}
 		// Without arguments pgx uses the simple protocol, which runs a
 		// file of several statements.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
-			m.version, m.name); err != nil {
+			m.Version, m.Name); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
 		did = true
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("postgres: migration %s: %w", m.name, err)
+		return false, fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 	}
 	return did, nil
 }

@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/internal/store"
 	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -17,39 +14,15 @@ import (
 var embedded embed.FS
 
 // migration is one SQL file of the schema history.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = store.Migration
 
-// loadMigrations reads the *.sql files at the root of fsys, each named
-// NNNN_description.sql, sorted by version.
+// loadMigrations reads and orders the migrations in fsys.
 func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "*.sql")
+	ms, err := store.LoadMigrations(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list migrations: %w", err)
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	var out []migration
-	seen := map[int]string{}
-	for _, name := range names {
-		num, _, ok := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil || version <= 0 {
-			return nil, fmt.Errorf("sqlite: migration %q: name must start with a positive number and '_'", name)
-		}
-		if prev, dup := seen[version]; dup {
-			return nil, fmt.Errorf("sqlite: migrations %q and %q share version %d", prev, name, version)
-		}
-		seen[version] = name
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: read migration %q: %w", name, err)
-		}
-		out = append(out, migration{version: version, name: path.Base(name), sql: string(body)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	return out, nil
+	return ms, nil
 }
 
 // migrate applies the migrations in fsys that db has not seen yet, in order,
@@ -71,9 +44,9 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) ([]int, error) {
 	if err := db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&newest); err != nil {
 		return nil, fmt.Errorf("sqlite: read schema version: %w", err)
 	}
-	if len(ms) > 0 && newest.Valid && newest.Int64 > int64(ms[len(ms)-1].version) {
+	if len(ms) > 0 && newest.Valid && newest.Int64 > int64(ms[len(ms)-1].Version) {
 		return nil, fmt.Errorf("sqlite: database schema version %d is newer than this program's %d",
-			newest.Int64, ms[len(ms)-1].version)
+			newest.Int64, ms[len(ms)-1].Version)
 	}
 	var applied []int
 	for _, m := range ms {
@@ -82,7 +55,7 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) ([]int, error) {
 			return applied, err
 		}
 		if did {
-			applied = append(applied, m.version)
+			applied = append(applied, m.Version)
 		}
 	}
 	return applied, nil
@@ -93,25 +66,25 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) ([]int, error) {
 func applyMigration(ctx context.Context, db *sql.DB, m migration) (bool, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: begin: %w", m.name, err)
+		return false, fmt.Errorf("sqlite: migration %s: begin: %w", m.Name, err)
 	}
 	defer tx.Rollback()
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 	}
 	if n > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, formatTime(time.Now())); err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: record: %w", m.name, err)
+		m.Version, m.Name, formatTime(time.Now())); err != nil {
+		return false, fmt.Errorf("sqlite: migration %s: record: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: commit: %w", m.name, err)
+		return false, fmt.Errorf("sqlite: migration %s: commit: %w", m.Name, err)
 	}
 	return true, nil
 }
