@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Media", testMedia},
 		{"Uploads", testUploads},
 		{"ConcurrentAppend", testConcurrentAppend},
+		{"CancelledContext", testCancelledContext},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
