@@ -18,6 +18,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
 	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
+	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 	"github.com/ai4artsed/ai4artsed/internal/web"
 )
 
@@ -31,8 +32,10 @@ type App struct {
 	Pipeline *pipeline.Pipeline
 	API      *httpapi.Server
 	Images   *pipeline.Images
-	Files    *media.Files
-	Demo     *demoSims // nil unless --demo
+	// Supervisor starts SwarmUI on demand.
+	Supervisor *supervisor.Supervisor
+	Files      *media.Files
+	Demo       *demoSims // nil unless --demo
 
 	closers []func()
 }
@@ -73,7 +76,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}
 	a.Store = db
 	a.closers = append(a.closers, func() { _ = db.Close() })
-	ids, err := db.InterruptUnfinished(ctx, time.Now())
+	ids, err := db.InterruptUnfinished(ctx, time.Now(), pipeline.Ending)
 	if err != nil {
 		return nil, fmt.Errorf("store: interrupt unfinished runs: %w", err)
 	}
@@ -90,10 +93,11 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if s.OpenAIBaseURL != "" {
 		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout)
 	}
-	a.Images = newImages(s, log)
-	a.closers = append(a.closers, a.Images.Close)
+	a.Images, a.Supervisor = newImages(s, log)
+	sup := a.Supervisor
+	a.closers = append(a.closers, func() { _ = sup.Close() })
 	a.Hub = events.NewHub(db)
-	backends := &backendLister{s: s, images: a.Images, hc: &http.Client{Timeout: 2 * time.Second}}
+	backends := &backendLister{s: s, sup: sup, hc: &http.Client{Timeout: 2 * time.Second}}
 	var p *pipeline.Pipeline
 	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
 		Queues:      func() map[string]*queue.Queue { return p.Queues() },
@@ -114,6 +118,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	a.API = httpapi.New(httpapi.Config{
 		Pipeline: p, Store: db, Hub: a.Hub, Catalog: cat, Files: files, Backends: backends,
 		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo, AdminToken: s.AdminToken,
+		Language: s.Language,
 	})
 	return a, nil
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // newImages builds the image backend clients and SwarmUI's supervisor.
-func newImages(s Settings, log *slog.Logger) *pipeline.Images {
+func newImages(s Settings, log *slog.Logger) (*pipeline.Images, *supervisor.Supervisor) {
 	hc := &http.Client{}
 	sup := supervisor.New(supervisor.Config{
 		SwarmURL: s.SwarmURL, ComfyURL: s.ComfyURL, AutoStart: s.SwarmAutoStart,
@@ -27,16 +27,16 @@ func newImages(s Settings, log *slog.Logger) *pipeline.Images {
 	})
 	return &pipeline.Images{
 		Swarm: swarm.New(s.SwarmURL, hc), Comfy: comfy.New(s.ComfyURL, hc),
-		Supervisor: sup, Timeout: s.GenerationTimeout,
-	}
+		Starter: sup, Timeout: s.GenerationTimeout,
+	}, sup
 }
 
 // backendLister reports every external service for GET /api/backends and
 // /metrics. The LLM server is probed at most every two seconds.
 type backendLister struct {
-	s      Settings
-	images *pipeline.Images
-	hc     *http.Client
+	s   Settings
+	sup *supervisor.Supervisor
+	hc  *http.Client
 
 	mu  sync.Mutex
 	llm httpapi.BackendStatus
@@ -44,10 +44,10 @@ type backendLister struct {
 
 func (b *backendLister) Backends(ctx context.Context) []httpapi.BackendStatus {
 	out := []httpapi.BackendStatus{b.probeOllama(ctx)}
-	if b.images != nil && b.images.Supervisor != nil {
-		st := b.images.Supervisor.Status()
+	if b.sup != nil {
+		st := b.sup.Status()
 		if st.CheckedAt.IsZero() || time.Since(st.CheckedAt) > 5*time.Second {
-			st = b.images.Supervisor.Check(ctx)
+			st = b.sup.Check(ctx)
 		}
 		for _, kb := range []struct{ name, kind, url string }{
 			{"swarmui", "image", b.s.SwarmURL}, {"comfyui", "image", b.s.ComfyURL},

@@ -299,8 +299,11 @@ func TestRejectedWorkflowNamesNodeAndInput(t *testing.T) {
 		t.Fatalf("error event %v", errEv.Data)
 	}
 	msg := errEv.Data["message"].(string)
-	if !strings.Contains(msg, "unet_name") || !strings.Contains(msg, "flux1-missing.safetensors") {
-		t.Fatalf("message does not name the node input: %s", msg)
+	if strings.Contains(msg, "unet_name") || !strings.Contains(msg, "Lehrkraft") {
+		t.Fatalf("the student's message is not the plain German one: %s", msg)
+	}
+	if log := env.failureLog(id); !strings.Contains(log, "unet_name") || !strings.Contains(log, "flux1-missing.safetensors") {
+		t.Fatalf("the log does not name the node input: %s", log)
 	}
 }
 
@@ -309,8 +312,11 @@ func TestGenerationBackendDown(t *testing.T) {
 	id := env.startRun(t, map[string]any{"stages": "generation", "text": "x", "output": "sd35_large"})
 	evs := env.collect(t, id)
 	errEv := evs[len(evs)-2]
-	if errEv.Type != "error" || errEv.Data["code"] != "backend_unavailable" || !strings.Contains(errEv.Data["message"].(string), "SwarmUI is not running") {
+	if errEv.Type != "error" || errEv.Data["code"] != "backend_unavailable" || strings.Contains(errEv.Data["message"].(string), "SwarmUI") {
 		t.Fatalf("error event %v", errEv.Data)
+	}
+	if log := env.failureLog(id); !strings.Contains(log, "SwarmUI is not running") {
+		t.Fatalf("the log does not say why: %s", log)
 	}
 }
 
@@ -339,9 +345,13 @@ func TestGenerationFailuresNameTheCause(t *testing.T) {
 			if errEv.Type != "error" || errEv.Data["code"] != tc.code {
 				t.Fatalf("error event %v, want code %s", errEv.Data, tc.code)
 			}
+			log := env.failureLog(id)
 			for _, s := range tc.says {
-				if !strings.Contains(errEv.Data["message"].(string), s) {
-					t.Fatalf("message %q does not mention %q", errEv.Data["message"], s)
+				if strings.Contains(errEv.Data["message"].(string), s) {
+					t.Fatalf("the student's message %q shows the detail %q", errEv.Data["message"], s)
+				}
+				if !strings.Contains(log, s) {
+					t.Fatalf("the log %q does not mention %q", log, s)
 				}
 			}
 			_, run := getJSON(t, env.Server.URL+"/api/runs/"+id)

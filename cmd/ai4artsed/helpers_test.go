@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,8 +20,38 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/sim/swarmsim"
 )
 
+// logBuffer collects a server's log for tests; safe for concurrent use.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// lines returns the log lines that contain every one of parts.
+func (b *logBuffer) lines(parts ...string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for line := range strings.SplitSeq(b.buf.String(), "\n") {
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(line, p)
+		}
+		if ok && line != "" {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 // testEnv is a server built like `serve`, against simulators on loopback.
 type testEnv struct {
+	Log    *logBuffer // the server's log
 	App    *App
 	Server *httptest.Server
 	Ollama *ollamasim.Server
@@ -45,7 +76,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization} {
 		models = append(models, strings.TrimPrefix(m, "ollama/"))
 	}
-	env := &testEnv{}
+	env := &testEnv{Log: &logBuffer{}}
 	env.Ollama = ollamasim.New(ollamasim.Options{Models: models, FirstTokenDelay: o.sim.FirstTokenDelay, TokenDelay: o.sim.TokenDelay})
 	ollamaSrv := httptest.NewServer(env.Ollama)
 	t.Cleanup(ollamaSrv.Close)
@@ -62,7 +93,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	if o.mutate != nil {
 		o.mutate(&s)
 	}
-	app, err := NewApp(context.Background(), s, newLogger(io.Discard))
+	app, err := NewApp(context.Background(), s, newLogger(env.Log))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,4 +212,10 @@ func types(evs []sseEvent) []string {
 		out = append(out, e.Type)
 	}
 	return out
+}
+
+// failureLog is what the server logged about run id's failure: the detail
+// the student's message leaves out.
+func (e *testEnv) failureLog(id string) string {
+	return e.Log.lines("run failed", "run="+id)
 }

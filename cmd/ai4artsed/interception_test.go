@@ -173,7 +173,16 @@ func TestRestartInterruptsUnfinishedRuns(t *testing.T) {
 		}
 	}
 	evs := env.collect(t, "aaa1")
-	if last := evs[len(evs)-1]; last.Type != "done" || last.Data["state"] != "interrupted" || last.ID != 2 {
+	// The same error and done as a shutdown, in the run's language.
+	if len(evs) != 3 {
+		t.Fatalf("replay of the interrupted run: %v", types(evs))
+	}
+	errEv, last := evs[1], evs[2]
+	if errEv.Type != "error" || errEv.Data["code"] != "interrupted" || errEv.ID != 2 ||
+		!strings.Contains(errEv.Data["message"].(string), "Der Server wurde beendet") {
+		t.Fatalf("replay of the interrupted run: error event %+v", errEv)
+	}
+	if last.Type != "done" || last.Data["state"] != "interrupted" || last.ID != 3 {
 		t.Fatalf("replay of interrupted run ends with %+v", last)
 	}
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/api"
 	"io"
 	"os"
 	"path/filepath"
@@ -83,66 +83,39 @@ func (r *cliRun) follow(ctx context.Context, req pipeline.Request) (string, erro
 	if err != nil {
 		return "", err
 	}
-	var cur events.Cursor
 	var text string
-	for {
-		evs, next, changed, err := r.app.Hub.Since(ctx, run.ID, cur)
-		if err != nil {
-			return "", err
+	err = r.app.Hub.Follow(ctx, run.ID, 0, events.Watcher{Event: func(e store.Event) error {
+		t, err := r.show(e)
+		if t != "" {
+			text = t
 		}
-		cur = next
-		for _, e := range evs {
-			if t, err := r.show(e); err != nil {
-				return "", err
-			} else if t != "" {
-				text = t
-			}
-			if e.Type == "done" {
-				return text, nil
-			}
-		}
-		if changed == nil {
-			continue
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			_ = r.app.Pipeline.Cancel(context.Background(), run.ID)
-			return "", ctx.Err()
-		}
+		return err
+	}})
+	if ctx.Err() != nil {
+		_ = r.app.Pipeline.Cancel(context.Background(), run.ID)
+		return "", ctx.Err()
 	}
+	return text, err
 }
 
 func (r *cliRun) show(e store.Event) (string, error) {
-	var d struct {
-		Stage    int    `json:"stage"`
-		Name     string `json:"name"`
-		Status   string `json:"status"`
-		Detail   string `json:"detail"`
-		Text     string `json:"text"`
-		Message  string `json:"message"`
-		Code     string `json:"code"`
-		Value    int    `json:"value"`
-		Max      int    `json:"max"`
-		MediaID  string `json:"media_id"`
-		Mime     string `json:"mime"`
-		State    string `json:"state"`
-		Position int    `json:"position"`
+	p, err := api.Event{Type: api.EventType(e.Type), Data: e.Data}.Decode()
+	if err != nil {
+		return "", err
 	}
-	_ = json.Unmarshal(e.Data, &d)
-	switch e.Type {
-	case "stage":
+	switch d := p.(type) {
+	case api.StageEvent:
 		fmt.Fprintf(r.stderr, "stage %d %s: %s %s\n", d.Stage, d.Name, d.Status, d.Detail)
-	case "queue_status":
+	case api.QueueStatusEvent:
 		fmt.Fprintf(r.stderr, "  %s (position %d)\n", d.Message, d.Position)
-	case "chunk":
+	case api.ChunkEvent:
 		fmt.Fprint(r.stderr, d.Text)
-	case "text":
+	case api.TextEvent:
 		fmt.Fprintln(r.stderr)
 		return d.Text, nil
-	case "progress":
+	case api.ProgressEvent:
 		r.progress(d.Value, d.Max)
-	case "media":
+	case api.MediaEvent:
 		m, err := r.app.Store.GetMedia(context.Background(), d.MediaID)
 		if err != nil {
 			return "", err
@@ -155,11 +128,11 @@ func (r *cliRun) show(e store.Event) (string, error) {
 			p = abs
 		}
 		r.media = append(r.media, p)
-	case "error":
+	case api.ErrorEvent:
 		return "", fmt.Errorf("%s: %s", d.Code, d.Message)
-	case "done":
-		if d.State != string(store.StateDone) {
-			return "", errors.New("run ended " + d.State)
+	case api.DoneEvent:
+		if d.State != api.StateDone {
+			return "", errors.New("run ended " + string(d.State))
 		}
 	}
 	return "", nil

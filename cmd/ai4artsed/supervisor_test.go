@@ -174,7 +174,7 @@ func (h *supHarness) killLeftovers(t *testing.T) {
 	}
 }
 
-func (h *supHarness) sup() *supervisor.Supervisor { return h.env.App.Images.Supervisor }
+func (h *supHarness) sup() *supervisor.Supervisor { return h.env.App.Supervisor }
 
 // backendState is the swarmui entry's state in GET /api/backends.
 func (h *supHarness) backendState(t *testing.T) string {
@@ -209,6 +209,7 @@ func (h *supHarness) startGen(t *testing.T, client, output string) string {
 
 // outcome sums up a finished run's events.
 type outcome struct {
+	id, log              string // the run and what the server logged about its failure
 	state, code, message string
 	waited               bool // a stage event said the image backend was being started
 	media                int
@@ -236,7 +237,10 @@ func summarize(evs []sseEvent) outcome {
 
 func (h *supHarness) run(t *testing.T, client, output string) outcome {
 	t.Helper()
-	return summarize(h.env.collect(t, h.startGen(t, client, output)))
+	id := h.startGen(t, client, output)
+	o := summarize(h.env.collect(t, id))
+	o.id, o.log = id, h.env.failureLog(id)
+	return o
 }
 
 func wantSuccess(t *testing.T, what string, o outcome) {
@@ -252,8 +256,11 @@ func wantFailure(t *testing.T, what string, o outcome, parts ...string) {
 		t.Fatalf("%s: ended %q with %q: %s", what, o.state, o.code, o.message)
 	}
 	for _, p := range parts {
-		if !strings.Contains(o.message, p) {
-			t.Errorf("%s: message lacks %q:\n%s", what, p, o.message)
+		if strings.Contains(o.message, p) {
+			t.Errorf("%s: the student's message shows the detail %q:\n%s", what, p, o.message)
+		}
+		if !strings.Contains(o.log, p) {
+			t.Errorf("%s: log lacks %q:\n%s", what, p, o.log)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"crypto/subtle"
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"net/http"
 	"net/http/pprof"
 	"strings"
@@ -27,11 +29,11 @@ func (s *Server) admin(next http.Handler) http.Handler {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ai4artsed admin"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "admin routes need an Authorization: Bearer token")
+			s.fail(w, r, fault.New(api.CodeUnauthorized, "Die Admin-Routen brauchen einen Authorization: Bearer-Token.", "Admin routes need an Authorization: Bearer token."))
 			return
 		}
 		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-			writeError(w, http.StatusForbidden, "forbidden", "wrong admin token")
+			s.fail(w, r, fault.New(api.CodeForbidden, "Falscher Admin-Token.", "Wrong admin token."))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"net/http"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
@@ -9,7 +11,7 @@ import (
 func (s *Server) listConfigs(w http.ResponseWriter, r *http.Request) {
 	kind := r.URL.Query().Get("kind")
 	if kind != "" && kind != "interception" && kind != "output" {
-		writeError(w, http.StatusBadRequest, "invalid_request", `kind must be "interception" or "output"`)
+		s.fail(w, r, fault.Invalid("kind", `kind muss "interception" oder "output" sein.`, `kind must be "interception" or "output".`))
 		return
 	}
 	out := []catalog.Summary{}
@@ -36,5 +38,5 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"kind": "output", "config": c})
 		return
 	}
-	writeError(w, http.StatusNotFound, "unknown_config", "no config with id "+quote(id))
+	s.fail(w, r, fault.New(api.CodeUnknownConfig, "Diese Verwandlung gibt es nicht: "+quote(id), "No config with id "+quote(id)+"."))
 }

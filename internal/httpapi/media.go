@@ -11,7 +11,7 @@ import (
 func (s *Server) getMedia(w http.ResponseWriter, r *http.Request) {
 	m, err := s.cfg.Store.GetMedia(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.failStore(w, r, err, "media")
+		s.failStore(w, r, err)
 		return
 	}
 	f, err := s.cfg.Files.Open(m.Hash, media.ExtFor(m.Mime))

@@ -5,19 +5,12 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 
-	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 )
-
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
 
 // writeJSON answers with status and v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -27,49 +20,51 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers with the JSON error of SPEC section 4.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
-}
-
-// statusOf is the one place that maps error codes to HTTP statuses.
-var statusOf = map[string]int{
-	"invalid_request":    http.StatusBadRequest,
-	"stage_unavailable":  http.StatusBadRequest,
-	"unknown_config":     http.StatusNotFound,
-	"not_found":          http.StatusNotFound,
-	"unknown_upload":     http.StatusNotFound,
-	"run_finished":       http.StatusConflict,
-	"too_many_runs":      http.StatusTooManyRequests,
-	"queue_full":         http.StatusTooManyRequests,
-	"shutting_down":      http.StatusServiceUnavailable,
-	"llm_unavailable":    http.StatusBadGateway,
-	"llm_not_configured": http.StatusServiceUnavailable,
-}
-
-// fail maps err to a status and error code, logs unexpected errors and answers.
+// fail is the one writer of error bodies: the code, status and message come
+// from the table in internal/fault, in the language the request asked for
+// (Accept-Language, else the server's). The error itself, which may carry
+// upstream text, goes to the log only.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code, msg := pipeline.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	body := errorBody{Error: errorDetail{Code: code, Message: msg}}
-	var ve *pipeline.ValidationError
-	if errors.As(err, &ve) {
-		body.Error.Field = ve.Field
-	}
+	s.failLang(w, r, err, s.lang(r))
+}
+
+// failLang is fail in a language the caller already knows (a run
+// request's "lang").
+func (s *Server) failLang(w http.ResponseWriter, r *http.Request, err error, lang string) {
+	d := fault.Describe(err, lang)
+	status := fault.Status(d.Code)
 	if status >= 500 {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		if code == "internal_error" {
-			body.Error.Message = "internal error; see the server log"
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", d.Code, "err", err)
+	} else {
+		s.log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "code", d.Code, "err", err)
+	}
+	writeJSON(w, status, api.ErrorBody{Error: d})
+}
+
+// lang is the language of messages for r: the first of German or English
+// in Accept-Language by quality, else the server's default.
+func (s *Server) lang(r *http.Request) string {
+	best, bestQ := "", 0.0
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		if primary != "de" && primary != "en" {
+			continue
+		}
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if q > bestQ {
+			best, bestQ = primary, q
 		}
 	}
-	writeJSON(w, status, body)
-}
-
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "not_found", "no such API route: "+r.Method+" "+r.URL.Path)
+	if best == "" {
+		return s.cfg.Language
+	}
+	return best
 }
 
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
@@ -80,7 +75,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("handler panicked", "path", r.URL.Path, "panic", v)
-				writeError(w, http.StatusInternalServerError, "internal_error", "internal error; see the server log")
+				s.fail(w, r, fault.ErrPanic)
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -89,24 +84,30 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // decodeJSON reads a JSON body of at most MaxBodyBytes into v, answering the
 // error itself; it reports whether decoding succeeded.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be JSON (Content-Type: application/json)")
+		s.fail(w, r, fault.New(api.CodeUnsupportedMedia, "Die Anfrage muss JSON sein (Content-Type: application/json).",
+			"The body must be JSON (Content-Type: application/json)."))
 		return false
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the body is larger than 1 MiB")
-			return false
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooLarge):
+			s.fail(w, r, fault.New(api.CodeTooLarge, "Die Anfrage ist größer als 1 MiB.", "The body is larger than 1 MiB."))
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			s.fail(w, r, fault.Invalid(typeErr.Field, "Dieser Wert hat die falsche Art ("+typeErr.Value+").",
+				"This value has the wrong type ("+typeErr.Value+")."))
+		default:
+			s.fail(w, r, fault.New(api.CodeBadJSON, "Die Anfrage ist kein gültiges JSON: "+err.Error(), "Malformed JSON body: "+err.Error()))
 		}
-		writeError(w, http.StatusBadRequest, "bad_json", "malformed JSON body: "+err.Error())
 		return false
 	}
 	if dec.More() {
-		writeError(w, http.StatusBadRequest, "bad_json", "malformed JSON body: more than one JSON value")
+		s.fail(w, r, fault.New(api.CodeBadJSON, "Die Anfrage enthält mehr als einen JSON-Wert.", "Malformed JSON body: more than one JSON value."))
 		return false
 	}
 	return true

@@ -1,7 +1,16 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
 
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
+)
+
+// routes is the one route table (docs/api.md). Every state-changing route is
+// behind cross-origin protection; a known path with another method answers
+// 405 with Allow.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/configs", s.listConfigs)
@@ -21,17 +30,55 @@ func (s *Server) routes() http.Handler {
 	s.adminRoutes(mux)
 	mux.HandleFunc("/api/", s.notFound)
 	if s.cfg.Web != nil {
-		mux.Handle("/", getOnly(s.cfg.Web))
+		mux.Handle("/", s.getOnly(s.cfg.Web))
 	}
-	return s.recoverPanics(mux)
+	s.mux = mux
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, fault.New(api.CodeCrossOrigin, "Anfragen von anderen Webseiten sind nicht erlaubt.",
+			"Cross-origin requests are not allowed."))
+	}))
+	return s.recoverPanics(cop.Handler(mux))
+}
+
+// probeMethods are the methods allowedMethods tries.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// allowedMethods lists the methods a route of r's path accepts, for the
+// Allow header of a 405; "" when no route has the path.
+func (s *Server) allowedMethods(r *http.Request) string {
+	var allow []string
+	for _, m := range probeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
+}
+
+// notFound answers a request no route took: 405 with Allow when the path
+// exists for other methods, else 404.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if allow := s.allowedMethods(r); allow != "" {
+		w.Header().Set("Allow", allow)
+		s.fail(w, r, fault.New(api.CodeMethodNotAllowed,
+			r.Method+" ist hier nicht erlaubt; erlaubt: "+allow+".", r.Method+" is not allowed here; allowed: "+allow+"."))
+		return
+	}
+	s.fail(w, r, fault.New(api.CodeNotFound, "Diese Adresse gibt es nicht: "+r.Method+" "+r.URL.Path,
+		"No such route: "+r.Method+" "+r.URL.Path))
 }
 
 // getOnly answers 405 to anything but GET and HEAD.
-func getOnly(h http.Handler) http.Handler {
+func (s *Server) getOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
+			s.fail(w, r, fault.New(api.CodeMethodNotAllowed, r.Method+" ist hier nicht erlaubt; erlaubt: GET, HEAD.",
+				r.Method+" is not allowed here; allowed: GET, HEAD."))
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"errors"
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"net"
 	"net/http"
 	"strconv"
@@ -18,13 +20,17 @@ type createRunResponse struct {
 
 func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 	var req pipeline.Request
-	if !decodeJSON(w, r, &req) {
+	if !s.decodeJSON(w, r, &req) {
 		return
 	}
 	req.ClientID = clientID(r)
 	run, err := s.cfg.Pipeline.Start(r.Context(), req)
 	if err != nil {
-		s.fail(w, r, err)
+		lang := req.Lang
+		if lang != "de" && lang != "en" {
+			lang = s.lang(r)
+		}
+		s.failLang(w, r, err, lang)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, createRunResponse{
@@ -47,7 +53,7 @@ func clientID(r *http.Request) string {
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 	run, err := s.cfg.Store.GetRun(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.failStore(w, r, err, "run")
+		s.failStore(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, runView(run))
@@ -62,10 +68,11 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]string{"run_id": id, "status": "cancelling"})
 }
 
-// failStore answers a store error: not found is 404 naming what was looked up.
-func (s *Server) failStore(w http.ResponseWriter, r *http.Request, err error, what string) {
+// failStore answers a store error: not found is 404 naming the id looked up.
+func (s *Server) failStore(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no "+what+" with id "+quote(r.PathValue("id")))
+		id := quote(r.PathValue("id"))
+		s.fail(w, r, fault.New(api.CodeNotFound, "Das gibt es nicht: "+id, "Nothing with id "+id+" exists."))
 		return
 	}
 	s.fail(w, r, err)

@@ -4,21 +4,22 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
 type runJSON struct {
-	ID         string          `json:"run_id"`
-	State      string          `json:"state"`
-	Stages     string          `json:"stages"`
-	Lang       string          `json:"lang"`
-	Input      json.RawMessage `json:"input"`
-	Error      *errorDetail    `json:"error,omitempty"`
-	CreatedAt  time.Time       `json:"created_at"`
-	UpdatedAt  time.Time       `json:"updated_at"`
-	FinishedAt *time.Time      `json:"finished_at,omitempty"`
-	Results    []stageJSON     `json:"results"`
-	Media      []mediaJSON     `json:"media"`
+	ID         string           `json:"run_id"`
+	State      string           `json:"state"`
+	Stages     string           `json:"stages"`
+	Lang       string           `json:"lang"`
+	Input      json.RawMessage  `json:"input"`
+	Error      *api.ErrorDetail `json:"error,omitempty"`
+	CreatedAt  time.Time        `json:"created_at"`
+	UpdatedAt  time.Time        `json:"updated_at"`
+	FinishedAt *time.Time       `json:"finished_at,omitempty"`
+	Results    []stageJSON      `json:"results"`
+	Media      []mediaJSON      `json:"media"`
 }
 
 type stageJSON struct {
@@ -52,7 +53,7 @@ func runView(r *store.Run) runJSON {
 		Results: []stageJSON{}, Media: []mediaJSON{},
 	}
 	if r.ErrorCode != "" {
-		v.Error = &errorDetail{Code: r.ErrorCode, Message: r.ErrorMessage}
+		v.Error = &api.ErrorDetail{Code: api.Code(r.ErrorCode), Message: r.ErrorMessage}
 	}
 	for _, st := range r.Stage {
 		sj := stageJSON{Stage: st.Stage, Name: st.Name, Status: st.Status, Text: st.Text, Verdict: st.Verdict,

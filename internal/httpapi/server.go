@@ -1,5 +1,5 @@
 // Package httpapi serves the JSON API, the SSE event streams, metrics and the
-// web UI of SPEC section 4 over net/http.
+// web UI over net/http (docs/api.md).
 package httpapi
 
 import (
@@ -34,11 +34,30 @@ type BackendLister interface {
 	Backends(ctx context.Context) []BackendStatus
 }
 
+// Runs is what the API needs of the pipeline; *pipeline.Pipeline
+// implements it.
+type Runs interface {
+	Start(ctx context.Context, req pipeline.Request) (*store.Run, error)
+	Cancel(ctx context.Context, id string) error
+}
+
+// Store is what the API reads and writes directly; store.Store implements it.
+type Store interface {
+	GetRun(ctx context.Context, id string) (*store.Run, error)
+	GetMedia(ctx context.Context, id string) (*store.Media, error)
+	PutUpload(ctx context.Context, u store.Upload) error
+}
+
+// Follower follows a run's events; *events.Hub implements it.
+type Follower interface {
+	Follow(ctx context.Context, runID string, after int64, w events.Watcher) error
+}
+
 // Config holds the server's dependencies.
 type Config struct {
-	Pipeline *pipeline.Pipeline
-	Store    store.Store
-	Hub      *events.Hub
+	Pipeline Runs
+	Store    Store
+	Hub      Follower
 	Catalog  *catalog.Catalog
 	Files    *media.Files
 	Backends BackendLister // may be nil
@@ -49,6 +68,8 @@ type Config struct {
 	Demo     bool
 	// AdminToken guards the admin routes (runtime profiles); empty: off.
 	AdminToken string
+	// Language is the default language of messages ("de" or "en").
+	Language string
 }
 
 // Server is the HTTP API.
@@ -56,6 +77,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	handler http.Handler
+	mux     *http.ServeMux
 
 	once sync.Once
 	quit chan struct{} // closed on shutdown: ends every SSE stream
@@ -65,6 +87,9 @@ type Server struct {
 func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Language != "en" {
+		cfg.Language = "de"
 	}
 	if cfg.Ping <= 0 {
 		cfg.Ping = 15 * time.Second

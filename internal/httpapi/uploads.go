@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"io"
 	"net/http"
 
@@ -26,7 +28,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, media.MaxUploadBytes+64<<10)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "the body must be multipart/form-data with a field \"image\"")
+		s.fail(w, r, fault.Invalid("image", `Bitte schick das Bild als multipart/form-data im Feld "image".`, `The body must be multipart/form-data with a field "image".`))
 		return
 	}
 	var data []byte
@@ -36,7 +38,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			s.uploadReadError(w, err)
+			s.uploadReadError(w, r, err)
 			return
 		}
 		if part.FormName() != "image" {
@@ -46,22 +48,23 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 		data, err = io.ReadAll(io.LimitReader(part, media.MaxUploadBytes+1))
 		part.Close()
 		if err != nil {
-			s.uploadReadError(w, err)
+			s.uploadReadError(w, r, err)
 			return
 		}
 		break
 	}
 	if data == nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "the multipart field \"image\" is missing")
+		s.fail(w, r, fault.Invalid("image", `Das Feld "image" fehlt.`, `The multipart field "image" is missing.`))
 		return
 	}
 	mime, width, height, err := media.Detect(data)
 	if err != nil {
 		if errors.Is(err, media.ErrTooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the image is larger than %d MiB", media.MaxUploadBytes>>20))
+			s.fail(w, r, fault.New(api.CodeTooLarge, fmt.Sprintf("Das Bild ist größer als %d MiB.", media.MaxUploadBytes>>20), fmt.Sprintf("The image is larger than %d MiB.", media.MaxUploadBytes>>20)))
 			return
 		}
-		writeError(w, http.StatusBadRequest, "not_an_image", "the upload is not a PNG, JPEG or WebP image: "+err.Error())
+		s.log.Debug("upload refused", "err", err)
+		s.fail(w, r, fault.New(api.CodeNotAnImage, "Das ist kein PNG-, JPEG- oder WebP-Bild, das wir lesen können.", "The upload is not a PNG, JPEG or WebP image we can read."))
 		return
 	}
 	hash, err := s.cfg.Files.Put(data, media.ExtFor(mime))
@@ -77,13 +80,13 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, uploadResponse{UploadID: u.ID, Width: width, Height: height, Mime: mime, Size: u.Size})
 }
 
-func (s *Server) uploadReadError(w http.ResponseWriter, err error) {
+func (s *Server) uploadReadError(w http.ResponseWriter, r *http.Request, err error) {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the upload is larger than %d MiB", media.MaxUploadBytes>>20))
+		s.fail(w, r, fault.New(api.CodeTooLarge, fmt.Sprintf("Das Bild ist größer als %d MiB.", media.MaxUploadBytes>>20), fmt.Sprintf("The upload is larger than %d MiB.", media.MaxUploadBytes>>20)))
 		return
 	}
-	writeError(w, http.StatusBadRequest, "invalid_request", "could not read the multipart body: "+err.Error())
+	s.fail(w, r, fault.Invalid("image", "Das Bild konnte nicht gelesen werden: "+err.Error(), "Could not read the multipart body: "+err.Error()))
 }
 
 func newUploadID() string {

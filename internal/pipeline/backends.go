@@ -2,8 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"io"
 	"path"
 
@@ -11,16 +12,8 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/comfy"
 	"github.com/ai4artsed/ai4artsed/internal/graph"
 	"github.com/ai4artsed/ai4artsed/internal/media"
-	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
-
-// ErrBackendGarbage means an image backend answered with something that is
-// not a usable image.
-var ErrBackendGarbage = errors.New("image backend returned no usable image")
-
-// ErrGenerationTimeout means stage 4 ran past its deadline.
-var ErrGenerationTimeout = errors.New("generation timed out")
 
 // generatedImage is one image as a backend produced it.
 type generatedImage struct {
@@ -40,12 +33,12 @@ func (x *execution) viaSwarm(ctx context.Context, out *catalog.Output, rec *gene
 		req.LoRAs = append(req.LoRAs, l.Name)
 		req.LoRAWeights = append(req.LoRAWeights, l.Strength)
 	}
-	x.publish("progress", progressEvent{Stage: 4, Value: 0, Max: max(p.Steps, 1)})
+	x.publish(api.ProgressEvent{Stage: 4, Value: 0, Max: max(p.Steps, 1)})
 	imgs, err := x.p.cfg.Images.Swarm.GenerateText2Image(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("swarmui text-to-image with model %s: %w", out.Model, err)
 	}
-	x.publish("progress", progressEvent{Stage: 4, Value: max(p.Steps, 1), Max: max(p.Steps, 1)})
+	x.publish(api.ProgressEvent{Stage: 4, Value: max(p.Steps, 1), Max: max(p.Steps, 1)})
 	res := make([]generatedImage, 0, len(imgs))
 	for _, im := range imgs {
 		rec.Files = append(rec.Files, im.Path)
@@ -58,7 +51,7 @@ func (x *execution) viaSwarm(ctx context.Context, out *catalog.Output, rec *gene
 // LoRA chain and runs it on ComfyUI.
 func (x *execution) viaWorkflow(ctx context.Context, out *catalog.Output, rec *generationRecord) ([]generatedImage, error) {
 	if out.Graph == nil {
-		return nil, fmt.Errorf("output %q has no workflow: %w", out.ID, ErrUnknownConfig)
+		return nil, fmt.Errorf("output %q has no workflow: %w", out.ID, fault.ErrUnknownConfig)
 	}
 	rec.Backend = "comfyui"
 	g := out.Graph.Clone()
@@ -95,7 +88,7 @@ func (x *execution) viaWorkflow(ctx context.Context, out *catalog.Output, rec *g
 			x.p.log.Info("workflow queued", "run", x.run.ID, "prompt_id", id)
 		},
 		OnProgress: func(p comfy.Progress) {
-			x.publish("progress", progressEvent{Stage: 4, Value: p.Value, Max: p.Max})
+			x.publish(api.ProgressEvent{Stage: 4, Value: p.Value, Max: p.Max})
 		},
 	})
 	if res != nil && res.PromptID != "" {
@@ -157,7 +150,7 @@ func (x *execution) uploadImages(ctx context.Context) ([]string, error) {
 	for _, id := range x.req.Uploads {
 		u, err := x.p.cfg.Store.GetUpload(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("upload %q: %w", id, ErrUnknownUpload)
+			return nil, fmt.Errorf("upload %q: %w", id, fault.ErrUnknownUpload)
 		}
 		f, err := x.p.cfg.Files.Open(u.Hash, media.ExtFor(u.Mime))
 		if err != nil {
@@ -175,29 +168,4 @@ func (x *execution) uploadImages(ctx context.Context) ([]string, error) {
 		names = append(names, name)
 	}
 	return names, nil
-}
-
-// imageErrorCode classifies errors of the image backends.
-func imageErrorCode(err error) (string, bool) {
-	var pe *comfy.PromptError
-	var ee *comfy.ExecutionError
-	switch {
-	case errors.As(err, &pe):
-		return "workflow_rejected", true
-	case errors.As(err, &ee):
-		return "generation_failed", true
-	case errors.Is(err, supervisor.ErrNotRunning), errors.Is(err, supervisor.ErrForeign),
-		errors.Is(err, supervisor.ErrStartFailed), errors.Is(err, supervisor.ErrBackoff),
-		errors.Is(err, comfy.ErrUnavailable), errors.Is(err, swarm.ErrUnavailable):
-		return "backend_unavailable", true
-	case errors.Is(err, comfy.ErrTimeout), errors.Is(err, ErrGenerationTimeout):
-		return "generation_timeout", true
-	case errors.Is(err, swarm.ErrGenerationFailed):
-		return "generation_failed", true
-	case errors.Is(err, ErrBackendGarbage), errors.Is(err, comfy.ErrBadResponse), errors.Is(err, swarm.ErrBadResponse):
-		return "backend_bad_response", true
-	case errors.Is(err, comfy.ErrInterrupted):
-		return "generation_interrupted", true
-	}
-	return "", false
 }

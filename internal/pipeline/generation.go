@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"strings"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
@@ -51,7 +53,7 @@ func (x *execution) optimize(out *catalog.Output) (string, error) {
 		"Optimisation only: the safety check and translation are not built yet."))
 	instr := strings.TrimSpace(out.OptimizationInstruction)
 	if instr == "" {
-		x.publish("text", textEvent{Stage: 3, Text: x.req.Text})
+		x.publish(api.TextEvent{Stage: 3, Text: x.req.Text})
 		x.stageDone(3, func(sr *store.StageResult) { sr.Text = x.req.Text })
 		return x.req.Text, nil
 	}
@@ -60,13 +62,13 @@ func (x *execution) optimize(out *catalog.Output) (string, error) {
 		Model:    model,
 		Messages: []llm.Message{{Role: "system", Content: instr}, {Role: "user", Content: x.req.Text}},
 	}, func(chunk string) error {
-		x.publish("chunk", textEvent{Stage: 3, Text: chunk})
+		x.publish(api.ChunkEvent{Stage: 3, Text: chunk})
 		return nil
 	})
 	if err != nil {
 		return "", err
 	}
-	x.publish("text", textEvent{Stage: 3, Text: text})
+	x.publish(api.TextEvent{Stage: 3, Text: text})
 	x.stageDone(3, func(sr *store.StageResult) {
 		sr.Text, sr.Model, sr.Backend = text, model, x.p.cfg.LLM.Backend(model)
 	})
@@ -80,32 +82,47 @@ func (x *execution) loras() []catalog.LoRA {
 	if ic, ok := x.p.cfg.Catalog.Interception(x.req.Interception); ok {
 		out = append(out, ic.LoRAs...)
 	}
+	at := make(map[string]int, len(out)+len(x.req.LoRAs))
+	for i, l := range out {
+		at[l.Name] = i
+	}
 	for _, l := range x.req.LoRAs {
-		replaced := false
-		for i := range out {
-			if out[i].Name == l.Name {
-				out[i], replaced = l, true
-			}
+		if i, ok := at[l.Name]; ok {
+			out[i] = l
+			continue
 		}
-		if !replaced {
-			out = append(out, l)
-		}
+		at[l.Name] = len(out)
+		out = append(out, l)
 	}
 	return out
 }
 
-// withTriggers appends each LoRA's trigger phrase to the prompt once.
+// withTriggers appends each LoRA's trigger phrase to the prompt once. The
+// prompt is lower-cased once and the new parts appended to it, so the work
+// grows with the text, not with LoRAs times text.
 func withTriggers(prompt string, loras []catalog.LoRA) (string, []string) {
 	var added []string
+	var b strings.Builder
+	b.WriteString(prompt)
+	lower := strings.ToLower(prompt)
+	seen := make(map[string]bool, len(loras))
 	for _, l := range loras {
 		t := strings.TrimSpace(l.Trigger)
-		if t == "" || strings.Contains(strings.ToLower(prompt), strings.ToLower(t)) {
+		lt := strings.ToLower(t)
+		if t == "" || seen[lt] || strings.Contains(lower, lt) {
 			continue
 		}
-		prompt = strings.TrimRight(prompt, " ,.") + ", " + t
+		seen[lt] = true
+		if len(added) == 0 {
+			trimmed := strings.TrimRight(prompt, " ,.")
+			b.Reset()
+			b.WriteString(trimmed)
+		}
+		b.WriteString(", ")
+		b.WriteString(t)
 		added = append(added, t)
 	}
-	return prompt, added
+	return b.String(), added
 }
 
 // seed picks the run's seed: the request's, the output's, or a fresh one.
@@ -141,7 +158,7 @@ func (x *execution) generate(out *catalog.Output, text string) error {
 	ctx, cancel := context.WithTimeout(x.ctx, im.timeout())
 	defer cancel()
 	err := im.ensure(ctx, func(detail string) {
-		x.publish("stage", stageEvent{Stage: 4, Name: stageNames[4], Status: "started",
+		x.publish(api.StageEvent{Stage: 4, Name: api.StageName(4), Status: api.StageStarted,
 			Detail: x.msg("Das Bild-Backend wird gestartet...", "starting the image backend...")})
 	})
 	if err != nil {
@@ -156,13 +173,13 @@ func (x *execution) generate(out *catalog.Output, text string) error {
 	if err != nil {
 		x.recordGeneration(rec)
 		if ctx.Err() != nil && x.ctx.Err() == nil {
-			return fmt.Errorf("generation with %s took longer than %s (AI4ARTSED_GENERATION_TIMEOUT): %w: %w", out.ID, im.timeout(), ErrGenerationTimeout, err)
+			return fmt.Errorf("generation with %s took longer than %s (AI4ARTSED_GENERATION_TIMEOUT): %w: %w", out.ID, im.timeout(), fault.ErrGenerationTimeout, err)
 		}
 		return err
 	}
 	if len(imgs) == 0 {
 		x.recordGeneration(rec)
-		return fmt.Errorf("generation: the backend returned no image: %w", ErrBackendGarbage)
+		return fmt.Errorf("generation: the backend returned no image: %w", fault.ErrBackendGarbage)
 	}
 	stored, err := x.storeImages(imgs, rec)
 	if err != nil {
@@ -171,8 +188,8 @@ func (x *execution) generate(out *catalog.Output, text string) error {
 	}
 	x.recordGeneration(rec)
 	for _, m := range stored {
-		x.publish("media", mediaEvent{MediaID: m.ID, URL: "/api/media/" + m.ID, Mime: m.Mime,
-			Width: m.Width, Height: m.Height, Seed: m.Seed, LoRAs: rec.LoRAs})
+		x.publish(api.MediaEvent{MediaID: m.ID, URL: "/api/media/" + m.ID, Mime: m.Mime,
+			Width: m.Width, Height: m.Height, Seed: m.Seed, LoRAs: apiLoRAs(rec.LoRAs)})
 	}
 	x.stageDone(4, func(sr *store.StageResult) {
 		sr.Text, sr.Model, sr.Backend = prompt, out.Model, rec.Backend
@@ -191,14 +208,13 @@ func (x *execution) recordGeneration(rec *generationRecord) {
 	x.mu.Unlock()
 }
 
-type mediaEvent struct {
-	MediaID string         `json:"media_id"`
-	URL     string         `json:"url"`
-	Mime    string         `json:"mime"`
-	Width   int            `json:"width"`
-	Height  int            `json:"height"`
-	Seed    uint64         `json:"seed"`
-	LoRAs   []catalog.LoRA `json:"loras"`
+// apiLoRAs converts LoRAs to their wire form.
+func apiLoRAs(ls []catalog.LoRA) []api.LoRA {
+	out := make([]api.LoRA, len(ls))
+	for i, l := range ls {
+		out[i] = api.LoRA{Name: l.Name, Strength: l.Strength, ClipStrength: l.ClipStrength, Trigger: l.Trigger}
+	}
+	return out
 }
 
 // Paths of stage 4.

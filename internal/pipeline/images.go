@@ -5,25 +5,42 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/comfy"
-	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
 
-// Images holds the clients of the image backends of stage 4.
-type Images struct {
-	Swarm      *swarm.Client          // SwarmUI's simple API
-	Comfy      *comfy.Client          // ComfyUI: SwarmUI's own backend or a standalone one
-	Supervisor *supervisor.Supervisor // starts SwarmUI on demand; nil: not supervised
-	Timeout    time.Duration          // deadline of one generation (0: 10 minutes)
+// SwarmAPI is what stage 4 needs of SwarmUI's simple API; *swarm.Client
+// implements it.
+type SwarmAPI interface {
+	GenerateText2Image(ctx context.Context, req swarm.T2IRequest) ([]swarm.Image, error)
 }
 
-// ensure makes sure the backend is up before it is used, starting it if the
-// supervisor may. onStarting is called when the caller has to wait for a start.
+// ComfyAPI is what stage 4 needs of ComfyUI; *comfy.Client implements it.
+type ComfyAPI interface {
+	Generate(ctx context.Context, job comfy.Job) (*comfy.Result, error)
+	UploadImage(ctx context.Context, name string, data []byte) (string, error)
+}
+
+// Starter makes sure the image backend runs before it is used, starting it
+// if it may; onStarting is called when the caller has to wait for a start.
+// *supervisor.Supervisor implements it.
+type Starter interface {
+	Ensure(ctx context.Context, onStarting func(string)) error
+}
+
+// Images holds the image backends of stage 4.
+type Images struct {
+	Swarm   SwarmAPI      // SwarmUI's simple API
+	Comfy   ComfyAPI      // ComfyUI: SwarmUI's own backend or a standalone one
+	Starter Starter       // starts SwarmUI on demand; nil: not supervised
+	Timeout time.Duration // deadline of one generation (0: 10 minutes)
+}
+
+// ensure makes sure the backend is up before it is used.
 func (im *Images) ensure(ctx context.Context, onStarting func(string)) error {
-	if im.Supervisor == nil {
+	if im.Starter == nil {
 		return nil
 	}
-	return im.Supervisor.Ensure(ctx, onStarting)
+	return im.Starter.Ensure(ctx, onStarting)
 }
 
 func (im *Images) timeout() time.Duration {
@@ -31,11 +48,4 @@ func (im *Images) timeout() time.Duration {
 		return 10 * time.Minute
 	}
 	return im.Timeout
-}
-
-// Close stops the supervisor (which leaves SwarmUI running unless configured otherwise).
-func (im *Images) Close() {
-	if im.Supervisor != nil {
-		_ = im.Supervisor.Close()
-	}
 }

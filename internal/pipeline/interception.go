@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"encoding/json"
+	"github.com/ai4artsed/ai4artsed/api"
 	"strings"
 
 	"github.com/ai4artsed/ai4artsed/internal/llm"
@@ -26,13 +27,13 @@ func (x *execution) interception() error {
 		Messages: []llm.Message{{Role: "system", Content: rules}, {Role: "user", Content: x.req.Prompt}},
 		Options:  opts,
 	}, func(chunk string) error {
-		x.publish("chunk", textEvent{Stage: 2, Text: chunk})
+		x.publish(api.ChunkEvent{Stage: 2, Text: chunk})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	x.publish("text", textEvent{Stage: 2, Text: text})
+	x.publish(api.TextEvent{Stage: 2, Text: text})
 	detail, _ := json.Marshal(map[string]string{"interception": ic.ID, "context": rules})
 	x.stageDone(2, func(sr *store.StageResult) {
 		sr.Text, sr.Model, sr.Backend, sr.Detail = text, model, x.p.cfg.LLM.Backend(model), detail

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/llm"
@@ -21,38 +23,38 @@ func (x *execution) chat(stage int, req llm.Request, onChunk func(string) error)
 	release, err := q.Acquire(x.ctx, x.arrival, func(s queue.Status) {
 		if s.Acquired {
 			if waited {
-				x.publish("queue_status", queueEvent{Status: "acquired", Position: 0, WaitedMS: s.Waited.Milliseconds(),
+				x.publish(api.QueueStatusEvent{Status: "acquired", Position: 0, WaitedMS: s.Waited.Milliseconds(),
 					Message: x.msg("Slot erhalten", "Slot acquired"), Backend: backend})
 			}
 			return
 		}
 		secs := int(s.Waited / time.Second)
-		ev := queueEvent{Status: "waiting", Position: s.Position, WaitedMS: s.Waited.Milliseconds(),
+		ev := api.QueueStatusEvent{Status: "waiting", Position: s.Position, WaitedMS: s.Waited.Milliseconds(),
 			Message: x.msg(fmt.Sprintf("Warte auf freien Slot... (%ds)", secs), fmt.Sprintf("Waiting for a free slot... (%ds)", secs)),
 			Backend: backend}
 		if waited {
-			x.publishTransient("queue_status", ev)
+			x.publishTransient(ev)
 		} else {
-			x.publish("queue_status", ev)
+			x.publish(ev)
 		}
 		waited = true
 		if x.p.cfg.Hub.Unwatched(x.run.ID) >= x.p.cfg.IdleCancel {
-			x.cancel(errAbandoned)
+			x.cancel(fault.ErrAbandoned)
 		}
 	})
 	if err != nil {
 		switch {
 		case errors.Is(err, queue.ErrFull):
-			return "", fmt.Errorf("llm backend %s: %w", backend, ErrQueueFull)
+			return "", fmt.Errorf("llm backend %s: %w", backend, fault.ErrQueueFull)
 		case errors.Is(err, queue.ErrClosed):
-			return "", fmt.Errorf("llm backend %s: %w", backend, ErrShuttingDown)
+			return "", fmt.Errorf("llm backend %s: %w", backend, fault.ErrShuttingDown)
 		}
 		return "", err
 	}
 	defer release()
 	text, err := x.p.cfg.LLM.Chat(x.ctx, req, onChunk)
 	if err != nil {
-		return "", fmt.Errorf("stage %d (%s): %w", stage, stageNames[stage], err)
+		return "", fmt.Errorf("stage %d (%s): %w", stage, api.StageName(stage), err)
 	}
 	return text, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/store"
@@ -22,7 +23,7 @@ func (x *execution) storeImages(imgs []generatedImage, rec *generationRecord) ([
 	for i, im := range imgs {
 		mime, w, h, err := media.Detect(im.Data)
 		if err != nil {
-			return fail(fmt.Errorf("generation: image %d (%s) from %s: %w: %v", i+1, im.Name, rec.Backend, ErrBackendGarbage, err))
+			return fail(fmt.Errorf("generation: image %d (%s) from %s: %w: %v", i+1, im.Name, rec.Backend, fault.ErrBackendGarbage, err))
 		}
 		hash, err := x.p.cfg.Files.Put(im.Data, media.ExtFor(mime))
 		if err != nil {

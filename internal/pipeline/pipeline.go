@@ -18,8 +18,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/events"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
@@ -63,7 +65,10 @@ type Config struct {
 	QueueMax      int    // waiting LLM calls per backend
 	MaxRunsClient int    // unfinished runs per client
 	IdleCancel    time.Duration
-	Now           func() time.Time
+	// RepairPause is the first pause before a run whose store writes
+	// failed is written again (default 1s; it doubles up to 30s).
+	RepairPause time.Duration
+	Now         func() time.Time
 }
 
 // Pipeline starts, tracks and cancels runs.
@@ -79,6 +84,7 @@ type Pipeline struct {
 	active   map[string]*execution
 	byClient map[string]int
 	closed   bool
+	quit     chan struct{} // closed by Shutdown: ends repair loops
 	wg       sync.WaitGroup
 }
 
@@ -105,6 +111,9 @@ func New(cfg Config) *Pipeline {
 	if cfg.IdleCancel <= 0 {
 		cfg.IdleCancel = 60 * time.Second
 	}
+	if cfg.RepairPause <= 0 {
+		cfg.RepairPause = time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -114,6 +123,7 @@ func New(cfg Config) *Pipeline {
 		queues:   make(map[string]*queue.Queue),
 		active:   make(map[string]*execution),
 		byClient: make(map[string]int),
+		quit:     make(chan struct{}),
 	}
 }
 
@@ -125,7 +135,7 @@ func (p *Pipeline) Start(ctx context.Context, req Request) (*store.Run, error) {
 		return nil, err
 	}
 	if req.Stages != StagesInterception && p.cfg.Images == nil {
-		return nil, fmt.Errorf("stages %q: no image backend is configured: %w", req.Stages, ErrStageUnavailable)
+		return nil, fmt.Errorf("stages %q: no image backend is configured: %w", req.Stages, fault.ErrStageUnavailable)
 	}
 	if err := p.checkUploads(ctx, req.Uploads); err != nil {
 		return nil, err
@@ -146,12 +156,12 @@ func (p *Pipeline) Start(ctx context.Context, req Request) (*store.Run, error) {
 	if p.closed {
 		p.mu.Unlock()
 		cancel(nil)
-		return nil, ErrShuttingDown
+		return nil, fault.ErrShuttingDown
 	}
 	if p.byClient[req.ClientID] >= p.cfg.MaxRunsClient {
 		p.mu.Unlock()
 		cancel(nil)
-		return nil, fmt.Errorf("client has %d unfinished runs: %w", p.cfg.MaxRunsClient, ErrTooManyRuns)
+		return nil, fmt.Errorf("client has %d unfinished runs: %w", p.cfg.MaxRunsClient, fault.ErrTooManyRuns)
 	}
 	if err := p.checkQueue(req); err != nil {
 		p.mu.Unlock()
@@ -163,16 +173,16 @@ func (p *Pipeline) Start(ctx context.Context, req Request) (*store.Run, error) {
 	p.wg.Add(1)
 	p.mu.Unlock()
 
+	// Live before stored: whoever finds the run in the store finds it live.
+	p.cfg.Hub.Open(run.ID)
 	if err := p.cfg.Store.CreateRun(context.WithoutCancel(ctx), run); err != nil {
+		p.cfg.Hub.Close(run.ID)
 		p.forget(x)
 		cancel(nil)
 		p.wg.Done()
-		return nil, fmt.Errorf("pipeline: store run: %w", err)
+		return nil, fmt.Errorf("pipeline: store run: %w: %w", fault.ErrStoreFailed, err)
 	}
-	p.cfg.Hub.Open(run.ID)
-	if _, err := p.cfg.Hub.Publish(runCtx, run.ID, "run", runEvent{RunID: run.ID, State: store.StateQueued}); err != nil {
-		p.log.Error("publish first event", "run", run.ID, "err", err)
-	}
+	x.publish(api.RunEvent{RunID: run.ID, State: api.StateQueued})
 	go x.execute()
 	return run, nil
 }
@@ -181,7 +191,7 @@ func (p *Pipeline) checkUploads(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		if _, err := p.cfg.Store.GetUpload(ctx, id); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("upload %q: %w", id, ErrUnknownUpload)
+				return fmt.Errorf("upload %q: %w", id, fault.ErrUnknownUpload)
 			}
 			return fmt.Errorf("pipeline: look up upload: %w", err)
 		}
@@ -202,7 +212,7 @@ func (p *Pipeline) checkQueue(req Request) error {
 	}
 	backend := p.cfg.LLM.Backend(model)
 	if q := p.Queue(backend); q.Waiting() >= p.cfg.QueueMax {
-		return fmt.Errorf("llm backend %s has %d calls waiting: %w", backend, q.Waiting(), ErrQueueFull)
+		return fmt.Errorf("llm backend %s has %d calls waiting: %w", backend, q.Waiting(), fault.ErrQueueFull)
 	}
 	return nil
 }
@@ -213,16 +223,16 @@ func (p *Pipeline) Cancel(ctx context.Context, id string) error {
 	x := p.active[id]
 	p.mu.Unlock()
 	if x != nil {
-		x.cancel(errCancelled)
+		x.cancel(fault.ErrCancelled)
 		return nil
 	}
 	if _, err := p.cfg.Store.GetRun(ctx, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("run %q: %w", id, ErrNotFound)
+			return fmt.Errorf("run %q: %w", id, fault.ErrNotFound)
 		}
 		return err
 	}
-	return fmt.Errorf("run %q: %w", id, ErrFinished)
+	return fmt.Errorf("run %q: %w", id, fault.ErrFinished)
 }
 
 // Active is the number of runs not yet finished.
@@ -236,9 +246,12 @@ func (p *Pipeline) Active() int {
 // to record their end, or until ctx ends.
 func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
+	if !p.closed {
+		close(p.quit)
+	}
 	p.closed = true
 	for _, x := range p.active {
-		x.cancel(errInterrupted)
+		x.cancel(fault.ErrInterrupted)
 	}
 	p.mu.Unlock()
 	p.qmu.Lock()

@@ -53,27 +53,34 @@ func waitDone(t *testing.T, hub *events.Hub, id string) []store.Event {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var all []store.Event
-	var cur events.Cursor
+	err := hub.Follow(ctx, id, 0, events.Watcher{Event: func(e store.Event) error {
+		all = append(all, e)
+		return nil
+	}})
+	if err != nil {
+		t.Fatalf("follow %s: %v", id, err)
+	}
+	if len(all) == 0 || all[len(all)-1].Type != "done" {
+		t.Fatalf("run %s ended without done: %+v", id, all)
+	}
+	return all
+}
+
+// waitFinal waits, without watching the run, until the store has it final.
+func waitFinal(t *testing.T, db store.Store, id string) *store.Run {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
 	for {
-		evs, next, ch, err := hub.Since(ctx, id, cur)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cur = next
-		for _, e := range evs {
-			all = append(all, e)
-			if e.Type == "done" {
-				return all
-			}
-		}
-		if ch == nil {
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
 		select {
-		case <-ch:
-		case <-ctx.Done():
-			t.Fatal("run did not finish")
+		case <-tick.C:
+			r, err := db.GetRun(context.Background(), id)
+			if err == nil && r.State.Final() {
+				return r
+			}
+		case <-deadline:
+			t.Fatalf("run %s did not finish", id)
 		}
 	}
 }
@@ -155,7 +162,9 @@ func TestTriggersAddedOnce(t *testing.T) {
 
 func TestUnwatchedWaitingRunIsCancelled(t *testing.T) {
 	release := make(chan struct{})
-	p, db, hub := newPipeline(t, &fakeLLM{chat: func(ctx context.Context, _ llm.Request, _ func(string) error) (string, error) {
+	entered := make(chan string, 2)
+	p, db, hub := newPipeline(t, &fakeLLM{chat: func(ctx context.Context, req llm.Request, _ func(string) error) (string, error) {
+		entered <- req.Messages[len(req.Messages)-1].Content
 		select {
 		case <-release:
 			return "ok", nil
@@ -169,18 +178,33 @@ func TestUnwatchedWaitingRunIsCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unwatch := hub.Watch(holder.ID) // the slot holder is watched
-	defer unwatch()
+	// The slot holder is watched, and holds the only slot before the
+	// second run asks for it.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = hub.Follow(ctx, holder.ID, 0, events.Watcher{Event: func(store.Event) error { return nil }}) }()
+	select {
+	case got := <-entered:
+		if got != "first" {
+			t.Fatalf("LLM entered by %q first", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first run never reached the LLM")
+	}
 	waiter, err := p.Start(context.Background(), Request{Stages: StagesInterception, Prompt: "second", Interception: "dada", ClientID: "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs := waitDone(t, hub, waiter.ID)
-	got, _ := db.GetRun(context.Background(), waiter.ID)
+	got := waitFinal(t, db, waiter.ID)
 	if got.State != store.StateCancelled || got.ErrorCode != "abandoned" {
-		t.Fatalf("unwatched waiting run: state %s code %s (%d events)", got.State, got.ErrorCode, len(evs))
+		t.Fatalf("unwatched waiting run: state %s code %s", got.State, got.ErrorCode)
 	}
 	if h, _ := db.GetRun(context.Background(), holder.ID); h.State.Final() {
 		t.Fatalf("the watched run holding the slot ended too: %s", h.State)
+	}
+	select {
+	case got := <-entered:
+		t.Fatalf("the abandoned run reached the LLM: %q", got)
+	default:
 	}
 }

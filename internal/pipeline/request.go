@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"strings"
 	"unicode/utf8"
 
@@ -38,9 +39,21 @@ type Request struct {
 // safetyRank orders safety levels from strictest to loosest.
 var safetyRank = map[string]int{"kids": 0, "youth": 1, "adult": 2, "research": 3}
 
+// Limits of a run request (docs/api.md, "Runs").
+const (
+	// MaxLoRAs is the most LoRAs a request may add.
+	MaxLoRAs = 8
+	// MaxUploads is the most input images any request may name; an output
+	// config may allow fewer.
+	MaxUploads = 4
+	// MaxSeed is the largest seed: 2^53-1, exact in every JSON reader
+	// including a browser's.
+	MaxSeed = 1<<53 - 1
+)
+
 // normalize fills defaults and checks the request against the catalog. It
-// returns a *ValidationError, or an error wrapping ErrUnknownConfig or
-// ErrStageUnavailable.
+// returns a *fault.ValidationError with a message in the request's language,
+// or an error wrapping fault.ErrUnknownConfig or fault.ErrStageUnavailable.
 func (p *Pipeline) normalize(req *Request) error {
 	req.Stages = strings.TrimSpace(req.Stages)
 	if req.Stages == "" {
@@ -50,17 +63,32 @@ func (p *Pipeline) normalize(req *Request) error {
 		req.Lang = p.cfg.Language
 	}
 	if req.Lang != "de" && req.Lang != "en" {
-		return invalid("lang", "must be \"de\" or \"en\"")
+		return fault.Invalid("lang", `Die Sprache muss "de" oder "en" sein.`, `lang must be "de" or "en".`)
 	}
 	if req.SafetyLevel == "" {
 		req.SafetyLevel = p.cfg.SafetyLevel
 	}
 	rank, ok := safetyRank[req.SafetyLevel]
 	if !ok {
-		return invalid("safety_level", "must be one of kids, youth, adult, research")
+		return fault.Invalid("safety_level", "Die Sicherheitsstufe muss kids, youth, adult oder research sein.",
+			"safety_level must be one of kids, youth, adult, research.")
 	}
 	if rank > safetyRank[p.cfg.SafetyLevel] {
-		return invalid("safety_level", fmt.Sprintf("%q is looser than the server's level %q", req.SafetyLevel, p.cfg.SafetyLevel))
+		return fault.Invalid("safety_level",
+			fmt.Sprintf("Die Sicherheitsstufe %q ist lockerer als die des Servers (%q).", req.SafetyLevel, p.cfg.SafetyLevel),
+			fmt.Sprintf("The safety level %q is looser than the server's level %q.", req.SafetyLevel, p.cfg.SafetyLevel))
+	}
+	if req.Seed != nil && *req.Seed > MaxSeed {
+		return fault.Invalid("seed", fmt.Sprintf("Der Seed muss eine ganze Zahl von 0 bis %d sein.", uint64(MaxSeed)),
+			fmt.Sprintf("The seed must be a whole number from 0 to %d.", uint64(MaxSeed)))
+	}
+	if len(req.LoRAs) > MaxLoRAs {
+		return fault.Invalid("loras", fmt.Sprintf("Es sind höchstens %d LoRAs erlaubt, nicht %d.", MaxLoRAs, len(req.LoRAs)),
+			fmt.Sprintf("At most %d LoRAs are allowed, not %d.", MaxLoRAs, len(req.LoRAs)))
+	}
+	if len(req.Uploads) > MaxUploads {
+		return fault.Invalid("uploads", fmt.Sprintf("Es sind höchstens %d Bilder erlaubt, nicht %d.", MaxUploads, len(req.Uploads)),
+			fmt.Sprintf("At most %d images are allowed, not %d.", MaxUploads, len(req.Uploads)))
 	}
 	if err := checkText("context", req.Context, false); err != nil {
 		return err
@@ -70,11 +98,11 @@ func (p *Pipeline) normalize(req *Request) error {
 	}
 	ic, ok := p.cfg.Catalog.Interception(req.Interception)
 	if !ok {
-		return fmt.Errorf("interception config %q: %w", req.Interception, ErrUnknownConfig)
+		return fmt.Errorf("interception config %q: %w", req.Interception, fault.ErrUnknownConfig)
 	}
 	for i, l := range req.LoRAs {
 		if err := checkLoRA(l); err != nil {
-			return invalid(fmt.Sprintf("loras[%d]", i), err.Error())
+			return fault.Invalid(fmt.Sprintf("loras[%d]", i), "Diese LoRA-Angabe ist ungültig: "+err.Error(), "This LoRA is not valid: "+err.Error())
 		}
 	}
 	switch req.Stages {
@@ -82,8 +110,11 @@ func (p *Pipeline) normalize(req *Request) error {
 		if err := checkText("prompt", req.Prompt, true); err != nil {
 			return err
 		}
+		if len(req.Uploads) > 0 {
+			return fault.Invalid("uploads", "Für die Verwandlung des Textes werden keine Bilder gebraucht.", "The interception stage takes no images.")
+		}
 		if ic.UserDefined && strings.TrimSpace(req.Context) == "" {
-			return invalid("context", "the user-defined interception needs rules in \"context\"")
+			return fault.Invalid("context", "Bitte schreib zuerst deine eigenen Regeln auf.", "Please write your own rules first.")
 		}
 		return nil
 	case StagesGeneration:
@@ -92,9 +123,9 @@ func (p *Pipeline) normalize(req *Request) error {
 		}
 		return p.normalizeOutput(req, ic)
 	case StagesAll:
-		return fmt.Errorf("stages %q needs the safety stage: %w", req.Stages, ErrStageUnavailable)
+		return fmt.Errorf("stages %q needs the safety stage: %w", req.Stages, fault.ErrStageUnavailable)
 	}
-	return invalid("stages", "must be \"all\", \"interception\" or \"generation\"")
+	return fault.Invalid("stages", `stages muss "all", "interception" oder "generation" sein.`, `stages must be "all", "interception" or "generation".`)
 }
 
 func (p *Pipeline) normalizeOutput(req *Request, ic *catalog.Interception) error {
@@ -106,31 +137,46 @@ func (p *Pipeline) normalizeOutput(req *Request, ic *catalog.Interception) error
 	}
 	out, ok := p.cfg.Catalog.Output(req.Output)
 	if !ok {
-		return fmt.Errorf("output config %q: %w", req.Output, ErrUnknownConfig)
+		return fmt.Errorf("output config %q: %w", req.Output, fault.ErrUnknownConfig)
 	}
 	if n := len(req.Uploads); n < out.Uploads.Min || n > out.Uploads.Max {
 		if out.Uploads.Max == 0 {
-			return invalid("uploads", fmt.Sprintf("output %q takes no input images", out.ID))
+			return fault.Invalid("uploads", "Dieses Bildmodell nimmt keine Bilder an.", fmt.Sprintf("Output %q takes no input images.", out.ID))
 		}
-		return invalid("uploads", fmt.Sprintf("output %q needs %d to %d input images, got %d", out.ID, out.Uploads.Min, out.Uploads.Max, n))
+		return fault.Invalid("uploads",
+			fmt.Sprintf("Dieses Bildmodell braucht %d bis %d Bilder, du hast %d hochgeladen.", out.Uploads.Min, out.Uploads.Max, n),
+			fmt.Sprintf("Output %q needs %d to %d input images, got %d.", out.ID, out.Uploads.Min, out.Uploads.Max, n))
 	}
 	for i, id := range req.Uploads {
 		if !validID(id) {
-			return invalid(fmt.Sprintf("uploads[%d]", i), "not an upload id")
+			return fault.Invalid(fmt.Sprintf("uploads[%d]", i), "Das ist keine Bild-Kennung.", "That is not an upload id.")
 		}
 	}
 	return nil
 }
 
+// fieldWord names a text field for a student.
+var fieldWord = map[string]fault.Text{
+	"prompt":  fault.T("Deine Idee", "Your idea"),
+	"text":    fault.T("Der Text für das Bild", "The text for the image"),
+	"context": fault.T("Deine Regeln", "Your rules"),
+}
+
 func checkText(field, s string, required bool) error {
 	if required && strings.TrimSpace(s) == "" {
-		return invalid(field, "must not be empty")
+		if field == "prompt" {
+			return fault.Invalid(field, "Bitte schreib zuerst deine Idee auf.", "Please write your idea first.")
+		}
+		return fault.Invalid(field, "Bitte schreib zuerst einen Text für das Bild.", "Please write a text for the image first.")
 	}
+	w := fieldWord[field]
 	if !utf8.ValidString(s) {
-		return invalid(field, "must be valid UTF-8")
+		return fault.Invalid(field, w.De+" enthält ungültige Zeichen.", w.En+" contains invalid characters.")
 	}
 	if n := utf8.RuneCountInString(s); n > MaxPromptRunes {
-		return invalid(field, fmt.Sprintf("is %d characters long; the limit is %d", n, MaxPromptRunes))
+		return fault.Invalid(field,
+			fmt.Sprintf("%s ist %d Zeichen lang; erlaubt sind %d.", w.De, n, MaxPromptRunes),
+			fmt.Sprintf("%s is %d characters long; the limit is %d.", w.En, n, MaxPromptRunes))
 	}
 	return nil
 }

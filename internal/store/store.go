@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -49,11 +50,13 @@ type Store interface {
 	// GetRun returns a run with its stages (ordered by stage number) and media
 	// (ordered by creation). An unknown id is ErrNotFound.
 	GetRun(ctx context.Context, id string) (*Run, error)
-	// InterruptUnfinished marks every queued or running run as interrupted at
-	// now and appends to each a final "done" event ({"state":"interrupted",
-	// "ms":N}, N the milliseconds since the run was created) with the run's next
-	// sequence number, one transaction per run. It returns the ids it changed.
-	InterruptUnfinished(ctx context.Context, now time.Time) ([]string, error)
+	// InterruptUnfinished ends every queued or running run as interrupted at
+	// now, one transaction per run: end(run, now) gives the error code and
+	// message stored with it and the final events, which are appended after
+	// the run's last event with the next sequence numbers (the store sets
+	// their RunID, Seq and At); stages still "started" become "interrupted"
+	// with now as their end. It returns the ids it changed.
+	InterruptUnfinished(ctx context.Context, now time.Time, end EndFunc) ([]string, error)
 	// PutMedia stores a media item of an existing run (ErrNotFound otherwise).
 	// A duplicate id is ErrConflict. A zero CreatedAt is set to the current time.
 	PutMedia(ctx context.Context, m Media) error
@@ -66,6 +69,28 @@ type Store interface {
 	GetUpload(ctx context.Context, id string) (*Upload, error)
 	// Close releases the store's resources.
 	Close() error
+}
+
+// EndFunc says how InterruptUnfinished ends run r (its ID, Lang, Stages,
+// State and CreatedAt are set).
+type EndFunc func(r Run, now time.Time) Ending
+
+// Ending is the end InterruptUnfinished writes for one run.
+type Ending struct {
+	Code, Message string
+	// Events are appended in order; each needs a Type and JSON Data.
+	Events []Event
+}
+
+// Check reports an ending the store cannot write: an event without a type
+// or with data that is not JSON. Both adapters call it before writing.
+func (e Ending) Check() error {
+	for i, ev := range e.Events {
+		if ev.Type == "" || !json.Valid(ev.Data) {
+			return fmt.Errorf("ending event %d (%q): %w", i, ev.Type, ErrInvalid)
+		}
+	}
+	return nil
 }
 
 // Run is one student request going through some stages of the pipeline.

@@ -28,9 +28,6 @@ const (
 		string(store.StateQueued) + `', '` + string(store.StateRunning) + `') ORDER BY created_at, id`
 )
 
-// interruptedMessage is the error message of a run InterruptUnfinished ends.
-const interruptedMessage = "the server stopped while the run was in flight"
-
 // AppendEvent implements store.Store.
 func (db *DB) AppendEvent(ctx context.Context, e store.Event) error {
 	data, err := jsonArg("data", e.Data)
@@ -92,7 +89,7 @@ func (db *DB) events(ctx context.Context, runID string, afterSeq int64) ([]store
 }
 
 // InterruptUnfinished implements store.Store.
-func (db *DB) InterruptUnfinished(ctx context.Context, now time.Time) ([]string, error) {
+func (db *DB) InterruptUnfinished(ctx context.Context, now time.Time, end store.EndFunc) ([]string, error) {
 	rows, err := db.pool.Query(ctx, sqlUnfinished)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: interrupt unfinished: %w", err)
@@ -104,7 +101,7 @@ func (db *DB) InterruptUnfinished(ctx context.Context, now time.Time) ([]string,
 	now = now.UTC()
 	var done []string
 	for _, id := range candidates {
-		changed, err := db.interrupt(ctx, id, now)
+		changed, err := db.interrupt(ctx, id, now, end)
 		if err != nil {
 			return done, fmt.Errorf("postgres: interrupt run %s: %w", id, mapErr(err))
 		}
@@ -118,17 +115,17 @@ func (db *DB) InterruptUnfinished(ctx context.Context, now time.Time) ([]string,
 // interrupt marks one run interrupted and appends its done event, in one
 // transaction; it does nothing if the run has meanwhile left queued/running
 // or gone.
-func (db *DB) interrupt(ctx context.Context, id string, now time.Time) (bool, error) {
+func (db *DB) interrupt(ctx context.Context, id string, now time.Time, end store.EndFunc) (bool, error) {
 	changed := false
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		// The row lock waits for concurrent event inserts (they hold a key
 		// share lock on the run) and keeps new ones out until COMMIT, so the
 		// next statement, with a fresh snapshot, sees the final MAX(seq).
 		var (
-			state   string
-			created time.Time
+			state, lang, stages string
+			created             time.Time
 		)
-		err := tx.QueryRow(ctx, `SELECT state, created_at FROM runs WHERE id = $1 FOR UPDATE`, id).Scan(&state, &created)
+		err := tx.QueryRow(ctx, `SELECT state, created_at, lang, stages FROM runs WHERE id = $1 FOR UPDATE`, id).Scan(&state, &created, &lang, &stages)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -142,15 +139,23 @@ func (db *DB) interrupt(ctx context.Context, id string, now time.Time) (bool, er
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = $1`, id).Scan(&next); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE runs SET state = $1, error_code = $2, error_message = $3,
-			updated_at = $4, finished_at = $4 WHERE id = $5`,
-			string(store.StateInterrupted), "interrupted", interruptedMessage, now, id); err != nil {
+		ending := end(store.Run{ID: id, Lang: lang, Stages: stages, State: store.State(state), CreatedAt: created.UTC()}, now)
+		if err := ending.Check(); err != nil {
 			return err
 		}
-		ms := max(now.Sub(created).Milliseconds(), 0)
-		data := fmt.Sprintf(`{"state":%q,"ms":%d}`, store.StateInterrupted, ms)
-		if _, err := tx.Exec(ctx, sqlAppendEvent, id, next, "done", data, now); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE runs SET state = $1, error_code = $2, error_message = $3,
+			updated_at = $4, finished_at = $4 WHERE id = $5`,
+			string(store.StateInterrupted), ending.Code, ending.Message, now, id); err != nil {
 			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE stages SET status = $1, finished_at = $2 WHERE run_id = $3 AND status = $4`,
+			string(store.StateInterrupted), now, id, store.StageStarted); err != nil {
+			return err
+		}
+		for i, e := range ending.Events {
+			if _, err := tx.Exec(ctx, sqlAppendEvent, id, next+int64(i), e.Type, e.Data, now); err != nil {
+				return err
+			}
 		}
 		changed = true
 		return nil

@@ -81,7 +81,7 @@ func (db *DB) events(ctx context.Context, runID string, afterSeq int64) ([]store
 }
 
 // InterruptUnfinished implements store.Store.
-func (db *DB) InterruptUnfinished(ctx context.Context, now time.Time) ([]string, error) {
+func (db *DB) InterruptUnfinished(ctx context.Context, now time.Time, end store.EndFunc) ([]string, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT id FROM runs WHERE state IN ('queued', 'running') ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: interrupt unfinished: %w", err)
@@ -102,7 +102,7 @@ func (db *DB) InterruptUnfinished(ctx context.Context, now time.Time) ([]string,
 
 	var done []string
 	for _, id := range candidates {
-		changed, err := db.interrupt(ctx, id, now)
+		changed, err := db.interrupt(ctx, id, now, end)
 		if err != nil {
 			return done, fmt.Errorf("sqlite: interrupt run %s: %w", id, err)
 		}
@@ -113,16 +113,17 @@ func (db *DB) InterruptUnfinished(ctx context.Context, now time.Time) ([]string,
 	return done, nil
 }
 
-// interrupt marks one run interrupted and appends its done event, in one
-// transaction; it does nothing if the run has meanwhile left queued/running.
-func (db *DB) interrupt(ctx context.Context, id string, now time.Time) (bool, error) {
+// interrupt ends one run as interrupted with end's code, message and
+// events, and closes its open stages, in one transaction; it does nothing if
+// the run has meanwhile left queued/running.
+func (db *DB) interrupt(ctx context.Context, id string, now time.Time, end store.EndFunc) (bool, error) {
 	changed := false
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		var state, created string
+		var state, created, lang, stages string
 		var next int64
-		err := tx.QueryRowContext(ctx, `SELECT state, created_at,
+		err := tx.QueryRowContext(ctx, `SELECT state, created_at, lang, stages,
 			(SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = runs.id)
-			FROM runs WHERE id = ?`, id).Scan(&state, &created, &next)
+			FROM runs WHERE id = ?`, id).Scan(&state, &created, &lang, &stages, &next)
 		if err != nil {
 			return err
 		}
@@ -133,17 +134,25 @@ func (db *DB) interrupt(ctx context.Context, id string, now time.Time) (bool, er
 		if err != nil {
 			return err
 		}
-		ms := max(now.Sub(createdAt).Milliseconds(), 0)
+		ending := end(store.Run{ID: id, Lang: lang, Stages: stages, State: store.State(state), CreatedAt: createdAt}, now)
+		if err := ending.Check(); err != nil {
+			return err
+		}
 		at := formatTime(now)
 		if _, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, error_code = ?, error_message = ?,
 			updated_at = ?, finished_at = ? WHERE id = ?`,
-			string(store.StateInterrupted), "interrupted", "the server stopped while the run was in flight", at, at, id); err != nil {
+			string(store.StateInterrupted), ending.Code, ending.Message, at, at, id); err != nil {
 			return err
 		}
-		data := fmt.Sprintf(`{"state":%q,"ms":%d}`, store.StateInterrupted, ms)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (run_id, seq, type, data, at) VALUES (?, ?, 'done', ?, ?)`,
-			id, next, data, at); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE stages SET status = ?, finished_at = ? WHERE run_id = ? AND status = ?`,
+			string(store.StateInterrupted), at, id, store.StageStarted); err != nil {
 			return err
+		}
+		for i, e := range ending.Events {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO events (run_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)`,
+				id, next+int64(i), e.Type, string(e.Data), at); err != nil {
+				return err
+			}
 		}
 		changed = true
 		return nil

@@ -151,6 +151,19 @@ func testConcurrentAppend(t *testing.T, s store.Store) {
 	}
 }
 
+// interruptEnd is the EndFunc the conformance tests pass: an error event in
+// the run's language and a done event with the run's duration.
+func interruptEnd(r store.Run, now time.Time) store.Ending {
+	ms := max(now.Sub(r.CreatedAt).Milliseconds(), 0)
+	return store.Ending{
+		Code: "interrupted", Message: r.Lang + ":" + r.ID,
+		Events: []store.Event{
+			{Type: "error", Data: json.RawMessage(fmt.Sprintf(`{"code":"interrupted","message":%q}`, r.Lang+":"+r.ID))},
+			{Type: "done", Data: json.RawMessage(fmt.Sprintf(`{"state":"interrupted","ms":%d}`, ms))},
+		},
+	}
+}
+
 func testInterruptUnfinished(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	states := map[string]store.State{
@@ -159,6 +172,9 @@ func testInterruptUnfinished(t *testing.T, s store.Store) {
 	}
 	for id, st := range states {
 		r := newRun(id, store.StateQueued)
+		if id == "running" {
+			r.Lang = "en"
+		}
 		mustCreate(t, s, r)
 		if st != store.StateQueued {
 			if err := s.SetRunState(ctx, id, st, "", ""); err != nil {
@@ -166,9 +182,18 @@ func testInterruptUnfinished(t *testing.T, s store.Store) {
 			}
 		}
 	}
-	// "running" has three events already; "queued" has none.
+	// "running" has three events already and an open stage; "queued" has none.
 	for seq := int64(1); seq <= 3; seq++ {
 		mustAppend(t, s, event("running", seq, "chunk", `{}`))
+	}
+	finished := base.Add(time.Second)
+	for _, sr := range []store.StageResult{
+		{Stage: 1, Name: "safety", Status: store.StageDone, StartedAt: base, FinishedAt: &finished},
+		{Stage: 2, Name: "interception", Status: store.StageStarted, StartedAt: base},
+	} {
+		if err := s.PutStage(ctx, "running", sr); err != nil {
+			t.Fatal(err)
+		}
 	}
 	mustAppend(t, s, event("done", 1, "done", `{"state":"done","ms":5}`))
 	finishedBefore := map[string]*time.Time{}
@@ -177,7 +202,7 @@ func testInterruptUnfinished(t *testing.T, s store.Store) {
 	}
 
 	now := base.Add(90*time.Second + 250*time.Millisecond)
-	ids, err := s.InterruptUnfinished(ctx, now)
+	ids, err := s.InterruptUnfinished(ctx, now, interruptEnd)
 	if err != nil {
 		t.Fatalf("InterruptUnfinished: %v", err)
 	}
@@ -186,26 +211,35 @@ func testInterruptUnfinished(t *testing.T, s store.Store) {
 		t.Fatalf("InterruptUnfinished ids = %v, want [queued running]", ids)
 	}
 
-	wantLast := map[string]int64{"queued": 1, "running": 4}
-	for id, seq := range wantLast {
+	wantFirst := map[string]int64{"queued": 1, "running": 4}
+	wantLang := map[string]string{"queued": "de", "running": "en"}
+	for id, seq := range wantFirst {
 		r := mustGet(t, s, id)
 		if r.State != store.StateInterrupted {
 			t.Errorf("%s: state = %q, want interrupted", id, r.State)
 		}
+		if r.ErrorCode != "interrupted" || r.ErrorMessage != wantLang[id]+":"+id {
+			t.Errorf("%s: error = %q %q, want the ending's code and message in %s", id, r.ErrorCode, r.ErrorMessage, wantLang[id])
+		}
 		checkTimePtr(t, id+" FinishedAt", r.FinishedAt, &now)
 		evs := mustEvents(t, s, id, seq-1)
-		if len(evs) != 1 {
-			t.Fatalf("%s: events after %d = %+v, want one done event", id, seq-1, evs)
+		if len(evs) != 2 {
+			t.Fatalf("%s: events after %d = %+v, want error and done", id, seq-1, evs)
 		}
-		e := evs[0]
-		if e.Seq != seq || e.Type != "done" {
-			t.Errorf("%s: last event = seq %d type %q, want seq %d type done", id, e.Seq, e.Type, seq)
+		if evs[0].Seq != seq || evs[0].Type != "error" || evs[1].Seq != seq+1 || evs[1].Type != "done" {
+			t.Errorf("%s: last events = %d %q, %d %q; want %d error, %d done", id, evs[0].Seq, evs[0].Type, evs[1].Seq, evs[1].Type, seq, seq+1)
 		}
-		if !jsonEqual(t, e.Data, []byte(`{"state":"interrupted","ms":90250}`)) {
-			t.Errorf("%s: done data = %s", id, e.Data)
+		if !jsonEqual(t, evs[1].Data, []byte(`{"state":"interrupted","ms":90250}`)) {
+			t.Errorf("%s: done data = %s", id, evs[1].Data)
 		}
-		checkTime(t, id+" done event At", e.At, now)
+		checkTime(t, id+" done event At", evs[1].At, now)
 	}
+	stages := mustGet(t, s, "running").Stage
+	if len(stages) != 2 || stages[0].Status != store.StageDone || stages[1].Status != "interrupted" {
+		t.Fatalf("running: stages after interrupt = %+v, want safety done and interception interrupted", stages)
+	}
+	checkTimePtr(t, "open stage FinishedAt", stages[1].FinishedAt, &now)
+	checkTimePtr(t, "closed stage FinishedAt", stages[0].FinishedAt, &finished)
 	for id, st := range states {
 		if st == store.StateQueued || st == store.StateRunning {
 			continue
@@ -224,8 +258,23 @@ func testInterruptUnfinished(t *testing.T, s store.Store) {
 		}
 	}
 
-	again, err := s.InterruptUnfinished(ctx, now.Add(time.Minute))
+	again, err := s.InterruptUnfinished(ctx, now.Add(time.Minute), interruptEnd)
 	if err != nil || len(again) != 0 {
 		t.Errorf("second InterruptUnfinished = %v, %v; want none", again, err)
+	}
+
+	// An ending the store cannot write changes nothing.
+	mustCreate(t, s, newRun("bad", store.StateRunning))
+	_, err = s.InterruptUnfinished(ctx, now, func(store.Run, time.Time) store.Ending {
+		return store.Ending{Code: "interrupted", Events: []store.Event{{Type: "done", Data: json.RawMessage(`{not json`)}}}
+	})
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("InterruptUnfinished with a broken ending = %v, want ErrInvalid", err)
+	}
+	if r := mustGet(t, s, "bad"); r.State != store.StateRunning {
+		t.Errorf("run with a broken ending: state %q, want running", r.State)
+	}
+	if evs := mustEvents(t, s, "bad", 0); len(evs) != 0 {
+		t.Errorf("run with a broken ending: %d events, want none", len(evs))
 	}
 }

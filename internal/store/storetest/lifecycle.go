@@ -34,7 +34,7 @@ func testCancelledContext(t *testing.T, db store.Store) {
 		{"CreateRun", func() error { return db.CreateRun(done, &store.Run{ID: "r2", Stages: "all"}) }},
 		{"Events", func() error { _, err := db.Events(done, "r1", 0); return err }},
 		{"GetRun", func() error { _, err := db.GetRun(done, "r1"); return err }},
-		{"InterruptUnfinished", func() error { _, err := db.InterruptUnfinished(done, time.Now()); return err }},
+		{"InterruptUnfinished", func() error { _, err := db.InterruptUnfinished(done, time.Now(), interruptEnd); return err }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +89,7 @@ func Restart(t *testing.T, open func(t *testing.T) store.Store) {
 	second := open(t)
 	defer second.Close()
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	ids, err := second.InterruptUnfinished(ctx, now)
+	ids, err := second.InterruptUnfinished(ctx, now, interruptEnd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +107,9 @@ func Restart(t *testing.T, open func(t *testing.T) store.Store) {
 	if err := second.SetRunState(ctx, "inflight", store.StateRunning, "", ""); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("SetRunState on the interrupted run = %v, want ErrConflict", err)
 	}
-	evs, err := second.Events(ctx, "inflight", 2)
-	if err != nil || len(evs) != 1 || evs[0].Seq != 3 || evs[0].Type != "done" {
-		t.Fatalf("events after 2 = %+v, %v; want one done event with seq 3", evs, err)
+	evs, err := second.Events(ctx, "inflight", 3)
+	if err != nil || len(evs) != 1 || evs[0].Seq != 4 || evs[0].Type != "done" {
+		t.Fatalf("events after 3 = %+v, %v; want the done event with seq 4 after the error event", evs, err)
 	}
 	var data struct {
 		State string `json:"state"`
