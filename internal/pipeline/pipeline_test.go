@@ -182,7 +182,9 @@ func TestUnwatchedWaitingRunIsCancelled(t *testing.T) {
 	// second run asks for it.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { _ = hub.Follow(ctx, holder.ID, 0, events.Watcher{Event: func(store.Event) error { return nil }}) }()
+	go func() {
+		_ = hub.Follow(ctx, holder.ID, 0, events.Watcher{Event: func(store.Event) error { return nil }})
+	}()
 	select {
 	case got := <-entered:
 		if got != "first" {

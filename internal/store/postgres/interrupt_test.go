@@ -41,7 +41,9 @@ func TestInterruptWaitsForInFlightAppend(t *testing.T) {
 	}
 	got := make(chan result, 1)
 	go func() {
-		ids, err := db.InterruptUnfinished(ctx, time.Now(), func(r store.Run, now time.Time) store.Ending { return store.Ending{Code: "interrupted", Events: []store.Event{{Type: "done", Data: []byte(`{"state":"interrupted","ms":0}`)}}} })
+		ids, err := db.InterruptUnfinished(ctx, time.Now(), func(r store.Run, now time.Time) store.Ending {
+			return store.Ending{Code: "interrupted", Events: []store.Event{{Type: "done", Data: []byte(`{"state":"interrupted","ms":0}`)}}}
+		})
 		got <- result{ids, err}
 	}()
 
