@@ -39,6 +39,12 @@ func TestBadInputGetsJSONErrors(t *testing.T) {
 		{"unknown run cancel", "POST", "/api/runs/0123abcd/cancel", "", "", nil, 404, "not_found"},
 		{"unknown media", "GET", "/api/media/0123abcd", "", "", nil, 404, "not_found"},
 		{"unknown api route", "GET", "/api/nothing", "", "", nil, 404, "not_found"},
+		{"seed above 2^53-1", "POST", "/api/runs", "application/json", `{"stages":"generation","text":"x","seed":9007199254740992}`, nil, 400, "invalid_request"},
+		{"seed above 2^64", "POST", "/api/runs", "application/json", `{"stages":"generation","text":"x","seed":18446744073709551616}`, nil, 400, "invalid_request"},
+		{"negative seed", "POST", "/api/runs", "application/json", `{"stages":"generation","text":"x","seed":-1}`, nil, 400, "invalid_request"},
+		{"nine loras", "POST", "/api/runs", "application/json", `{"stages":"generation","text":"x","loras":[` + strings.TrimSuffix(strings.Repeat(`{"name":"a.safetensors","strength":1},`, 9), ",") + `]}`, nil, 400, "invalid_request"},
+		{"28000 uploads", "POST", "/api/runs", "application/json", `{"stages":"generation","text":"x","output":"sd35_img2img","uploads":[` + strings.TrimSuffix(strings.Repeat(`"abcdef",`, 28000), ",") + `]}`, nil, 400, "invalid_request"},
+		{"uploads on an interception run", "POST", "/api/runs", "application/json", `{"stages":"interception","prompt":"x","interception":"dada","uploads":["abcdef"]}`, nil, 400, "invalid_request"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,6 +63,47 @@ func TestBadInputGetsJSONErrors(t *testing.T) {
 	// Nothing was stored half-way: no run exists after all those requests.
 	if n := env.App.Pipeline.Active(); n != 0 {
 		t.Fatalf("%d runs active after bad requests", n)
+	}
+}
+
+func TestValidationMessagesSpeakTheStudentsLanguage(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	cases := []struct {
+		name, body, accept, field, want string
+	}{
+		{"german by default", `{"stages":"interception","interception":"dada","prompt":" "}`, "", "prompt", "Bitte schreib zuerst deine Idee auf."},
+		{"english by lang", `{"stages":"interception","interception":"dada","prompt":"","lang":"en"}`, "", "prompt", "Please write your idea first."},
+		{"english by Accept-Language", `{"stages":"interception","interception":"dada","prompt":""}`, "en-GB,en;q=0.9", "", "Please write your idea first."},
+		{"lang wins over Accept-Language", `{"stages":"interception","interception":"dada","prompt":"","lang":"de"}`, "en", "prompt", "Bitte schreib zuerst deine Idee auf."},
+		{"too long, in German", `{"stages":"interception","interception":"dada","prompt":"` + strings.Repeat("x", 4001) + `"}`, "", "prompt", "Deine Idee ist 4001 Zeichen lang; erlaubt sind 4000."},
+		{"seed, in English", `{"stages":"generation","text":"x","seed":9007199254740992,"lang":"en"}`, "", "seed", "The seed must be a whole number from 0 to 9007199254740991."},
+		{"a seed of the wrong type", `{"stages":"generation","text":"x","seed":-1}`, "", "seed", "Dieser Wert hat die falsche Art"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", env.Server.URL+"/api/runs", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			if tc.accept != "" {
+				req.Header.Set("Accept-Language", tc.accept)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Error struct{ Code, Message, Field string }
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 400 || body.Error.Code != "invalid_request" || !strings.HasPrefix(body.Error.Message, tc.want) {
+				t.Fatalf("%d %+v, want 400 invalid_request %q", resp.StatusCode, body.Error, tc.want)
+			}
+			if tc.field != "" && body.Error.Field != tc.field {
+				t.Fatalf("field %q, want %q", body.Error.Field, tc.field)
+			}
+		})
 	}
 }
 

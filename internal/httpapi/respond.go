@@ -44,6 +44,15 @@ func (s *Server) failLang(w http.ResponseWriter, r *http.Request, err error, lan
 // lang is the language of messages for r: the first of German or English
 // in Accept-Language by quality, else the server's default.
 func (s *Server) lang(r *http.Request) string {
+	if l := acceptLang(r); l != "" {
+		return l
+	}
+	return s.cfg.Language
+}
+
+// acceptLang is the best of German and English in r's Accept-Language, or
+// "" when it names neither.
+func acceptLang(r *http.Request) string {
 	best, bestQ := "", 0.0
 	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
 		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
@@ -60,9 +69,6 @@ func (s *Server) lang(r *http.Request) string {
 		if q > bestQ {
 			best, bestQ = primary, q
 		}
-	}
-	if best == "" {
-		return s.cfg.Language
 	}
 	return best
 }

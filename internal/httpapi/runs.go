@@ -24,6 +24,9 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.ClientID = clientID(r)
+	if req.Lang == "" {
+		req.Lang = acceptLang(r) // else the pipeline's default
+	}
 	run, err := s.cfg.Pipeline.Start(r.Context(), req)
 	if err != nil {
 		lang := req.Lang
