@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Settings are the effective settings of SPEC section 3: flags override the
+// Settings are the effective settings (README.md, "Settings"): flags override the
 // environment, which overrides the defaults. They are read once, here.
 type Settings struct {
 	Addr          string
@@ -47,7 +47,7 @@ type Settings struct {
 	Sim  SimSettings
 }
 
-// SimSettings are the latency flags of the simulators (SPEC section 2).
+// SimSettings are the latency flags of the simulators (README.md, "Commands").
 type SimSettings struct {
 	FirstTokenDelay, TokenDelay, StepDelay, StartupDelay time.Duration
 }

@@ -18,7 +18,7 @@ type Injected struct {
 }
 
 // InjectLoRAs adds one LoraLoader per LoRA between the model loader and its
-// readers, as the product contract (SPEC section 6) says:
+// readers, as docs/generation.md ("LoRA injection") says:
 //
 //   - The model source is [Graph.ModelSource](target). The CLIP source is a
 //     checkpoint's CLIP output or, for a UNETLoader, the CLIP loader feeding the

@@ -224,7 +224,7 @@ const (
 	pathComfyWorkflow = "comfyui_workflow"
 )
 
-// route applies SPEC section 6: SwarmUI's text-to-image for a swarmui output
+// route applies docs/generation.md ("Routing"): SwarmUI's text-to-image for a swarmui output
 // without LoRAs, its ComfyUI backend with injected LoRA nodes when LoRAs
 // apply and the output has a workflow, and the workflow for comfyui outputs.
 func route(out *catalog.Output, loras []catalog.LoRA) (path, reason string) {

@@ -1,4 +1,4 @@
-// Package pipeline runs student requests through the stages of SPEC section 1
+// Package pipeline runs student requests through the stages of docs/api.md
 // and publishes every step as an event.
 //
 // A run executes in its own goroutine, decoupled from the HTTP request that

@@ -19,7 +19,7 @@ const (
 	StagesGeneration   = "generation"
 )
 
-// Request is what a client asks a run to do (SPEC section 4).
+// Request is what a client asks a run to do (docs/api.md, "Runs").
 type Request struct {
 	Stages       string         `json:"stages"`
 	Prompt       string         `json:"prompt,omitempty"`

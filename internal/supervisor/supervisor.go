@@ -69,7 +69,7 @@ var (
 )
 
 // Config configures a Supervisor. Zero durations and sizes take the defaults
-// above; the lead's cmd reads SWARMUI_* settings into it.
+// above; cmd/ai4artsed reads the SWARMUI_* settings into it.
 type Config struct {
 	SwarmURL string // SwarmUI base URL, e.g. http://127.0.0.1:7801
 	ComfyURL string // ComfyUI base URL, e.g. http://127.0.0.1:7821
