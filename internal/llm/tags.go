@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // Models lists the models installed on the Ollama server (GET /api/tags),
@@ -44,4 +45,32 @@ func (o *Ollama) Models(ctx context.Context) ([]string, error) {
 		names = append(names, m.Name)
 	}
 	return names, nil
+}
+
+// Missing returns the names among want that the server does not have, in
+// their order. A name without tag means name:latest, as in Ollama.
+func (o *Ollama) Missing(ctx context.Context, want []string) ([]string, error) {
+	have, err := o.Models(ctx)
+	if err != nil {
+		return nil, err
+	}
+	installed := make(map[string]bool, len(have))
+	for _, n := range have {
+		installed[withTag(n)] = true
+	}
+	var missing []string
+	for _, n := range want {
+		if !installed[withTag(n)] {
+			missing = append(missing, n)
+		}
+	}
+	return missing, nil
+}
+
+// withTag adds Ollama's default tag to a model name without one.
+func withTag(name string) string {
+	if strings.Contains(name[strings.LastIndex(name, "/")+1:], ":") {
+		return name
+	}
+	return name + ":latest"
 }
