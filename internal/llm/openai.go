@@ -51,9 +51,9 @@ type openaiChunk struct {
 	Object  string          `json:"object"`
 	Message string          `json:"message"`
 	Choices []struct {
-		Delta   openaiText  `json:"delta"`
-		Message *openaiText `json:"message"`
-		FinishReason *string `json:"finish_reason"`
+		Delta        openaiText  `json:"delta"`
+		Message      *openaiText `json:"message"`
+		FinishReason *string     `json:"finish_reason"`
 	} `json:"choices"`
 }
 

@@ -219,7 +219,6 @@ func (t *transport) badLine(line []byte, err error) error {
 	return withDetail(ErrBadResponse, detail, fmt.Sprintf("llm: %s sent a malformed line", t.provider))
 }
 
-
 // newScanner returns a line scanner with the large line limit.
 func newScanner(r io.Reader) *bufio.Scanner {
 	sc := bufio.NewScanner(r)
