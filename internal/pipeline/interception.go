@@ -25,6 +25,7 @@ func (x *execution) interception() error {
 		Model:    model,
 		Messages: []llm.Message{{Role: "system", Content: rules}, {Role: "user", Content: x.req.Prompt}},
 		Options:  opts,
+		Think:    new(false),
 	}, func(chunk string) error {
 		x.publish("chunk", textEvent{Stage: 2, Text: chunk})
 		return nil
