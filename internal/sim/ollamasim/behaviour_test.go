@@ -40,7 +40,7 @@ func TestCancellationRecorded(t *testing.T) {
 
 func TestMaxInFlight(t *testing.T) {
 	const n = 4
-	sim, srv := start(t, Options{Models: []string{"m"}, FirstTokenDelay: 300 * time.Millisecond})
+	sim, srv := start(t, Options{Models: []string{"m"}, FirstTokenDelay: 300 * time.Millisecond, Parallel: n})
 	var wg sync.WaitGroup
 	errs := make(chan string, n)
 	for i := 0; i < n; i++ {
