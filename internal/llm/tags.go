@@ -74,3 +74,35 @@ func withTag(name string) string {
 	}
 	return name + ":latest"
 }
+
+// Version asks the server for its version (GET /api/version), as a cheap
+// health probe. Errors are classified like Chat's.
+func (o *Ollama) Version(ctx context.Context) (string, error) {
+	callCtx, cancel := o.t.callContext(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(callCtx, http.MethodGet, o.base+"/api/version", nil)
+	if err != nil {
+		return "", newKindError(ErrNotConfigured, err, "llm: ollama: build request")
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := o.t.send(ctx, callCtx, req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return "", o.t.statusError(resp, func(msg string) error {
+			return &StatusError{Provider: o.t.provider, StatusCode: resp.StatusCode, Message: msg}
+		})
+	}
+	var v struct {
+		Version string `json:"version"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&v); err != nil {
+		if cerr := o.t.ctxError(ctx, callCtx); cerr != nil {
+			return "", cerr
+		}
+		return "", newKindError(ErrBadResponse, err, "llm: ollama: decode version")
+	}
+	return v.Version, nil
+}
