@@ -190,3 +190,27 @@ func TestOllamaConformanceSerialServer(t *testing.T) {
 		})
 	}
 }
+
+func TestOllamaConformanceStartCheck(t *testing.T) {
+	sim := httptest.NewServer(ollamasim.New(ollamasim.Options{Models: []string{"llama3.1:8b"}}))
+	defer sim.Close()
+	s := defaultSettings()
+	s.OllamaURL, s.LLMSlots = sim.URL, 2
+	var logged strings.Builder
+	checkLLM(context.Background(), s, llm.NewOllama(sim.URL, nil, time.Second), newLogger(&logged))
+	out := logged.String()
+	for _, want := range []string{"ollama=2", "OLLAMA_NUM_PARALLEL", `fix="ollama pull llama-guard3:1b"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log %q lacks %q", out, want)
+		}
+	}
+	if strings.Contains(out, "ollama pull llama3.1:8b") {
+		t.Errorf("log %q warns about an installed model", out)
+	}
+	logged.Reset()
+	start := time.Now()
+	checkLLM(context.Background(), s, llm.NewOllama("http://127.0.0.1:1", nil, time.Second), newLogger(&logged))
+	if !strings.Contains(logged.String(), "could not check") || time.Since(start) > modelCheckTimeout+time.Second {
+		t.Errorf("unreachable Ollama: log %q after %s", logged.String(), time.Since(start))
+	}
+}
