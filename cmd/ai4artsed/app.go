@@ -35,6 +35,7 @@ type App struct {
 	// Supervisor starts SwarmUI on demand.
 	Supervisor *supervisor.Supervisor
 	Files      *media.Files
+	Ollama     *llm.Ollama
 	Demo       *demoSims // nil unless --demo
 
 	closers []func()
@@ -89,15 +90,19 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}
 
 	a.Files = files
-	router := &llm.Router{Ollama: llm.NewOllama(s.OllamaURL, &http.Client{}, s.OllamaTimeout)}
+	llmOpts := []llm.Option{llm.WithTimeoutSetting("OLLAMA_TIMEOUT"),
+		llm.WithFirstTokenTimeout(s.OllamaFirstTokenTimeout, "OLLAMA_FIRST_TOKEN_TIMEOUT"),
+		llm.WithIdleTimeout(s.OllamaIdleTimeout, "OLLAMA_IDLE_TIMEOUT"), llm.WithLogger(log.With("component", "llm"))}
+	a.Ollama = llm.NewOllama(s.OllamaURL, &http.Client{}, s.OllamaTimeout, llmOpts...)
+	router := &llm.Router{Ollama: a.Ollama}
 	if s.OpenAIBaseURL != "" {
-		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout)
+		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout, llmOpts...)
 	}
 	a.Images, a.Supervisor = newImages(s, log)
 	sup := a.Supervisor
 	a.closers = append(a.closers, func() { _ = sup.Close() })
 	a.Hub = events.NewHub(db)
-	backends := &backendLister{s: s, sup: sup, hc: &http.Client{Timeout: 2 * time.Second}}
+	backends := &backendLister{s: s, sup: sup, ollama: a.Ollama}
 	var p *pipeline.Pipeline
 	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
 		Queues:      func() map[string]*queue.Queue { return p.Queues() },

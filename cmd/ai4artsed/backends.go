@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/comfy"
 	"github.com/ai4artsed/ai4artsed/internal/httpapi"
+	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
@@ -32,11 +30,12 @@ func newImages(s Settings, log *slog.Logger) (*pipeline.Images, *supervisor.Supe
 }
 
 // backendLister reports every external service for GET /api/backends and
-// /metrics. The LLM server is probed at most every two seconds.
+// /metrics. The LLM server is probed through the llm client at most every
+// two seconds.
 type backendLister struct {
-	s   Settings
-	sup *supervisor.Supervisor
-	hc  *http.Client
+	s      Settings
+	sup    *supervisor.Supervisor
+	ollama *llm.Ollama
 
 	mu  sync.Mutex
 	llm httpapi.BackendStatus
@@ -72,20 +71,10 @@ func (b *backendLister) probeOllama(ctx context.Context) httpapi.BackendStatus {
 	st := httpapi.BackendStatus{Name: "ollama", Kind: "llm", URL: b.s.OllamaURL, State: "down", CheckedAt: time.Now().UTC()}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(b.s.OllamaURL, "/")+"/api/version", nil)
-	resp, err := b.hc.Do(req)
-	if err != nil {
+	if v, err := b.ollama.Version(ctx); err != nil {
 		st.Detail = err.Error()
 	} else {
-		var v struct {
-			Version string `json:"version"`
-		}
-		if resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&v) == nil {
-			st.State, st.Detail = "up", "version "+v.Version
-		} else {
-			st.Detail = fmt.Sprintf("answered %s", resp.Status)
-		}
-		resp.Body.Close()
+		st.State, st.Detail = "up", "version "+v
 	}
 	b.llm = st
 	return st

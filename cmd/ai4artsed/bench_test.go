@@ -54,6 +54,7 @@ func newBenchEnv(b *testing.B, sim SimSettings) *benchEnv {
 	}
 	simSrv := httptest.NewServer(ollamasim.New(ollamasim.Options{
 		Models: models, FirstTokenDelay: sim.FirstTokenDelay, TokenDelay: sim.TokenDelay,
+		Parallel: s.LLMSlots, // as a server whose OLLAMA_NUM_PARALLEL matches our slots
 	}))
 	b.Cleanup(simSrv.Close)
 	s.OllamaURL = simSrv.URL

@@ -40,6 +40,7 @@ func startDemo(sim SimSettings, cat *catalog.Catalog, models []string, log *slog
 	d.Ollama = ollamasim.New(ollamasim.Options{
 		Models: llmModels, FirstTokenDelay: sim.FirstTokenDelay, TokenDelay: sim.TokenDelay,
 		StartupDelay: sim.StartupDelay, Logger: log.With("sim", "ollama"),
+		Parallel: -1, // the demo serves every LLM slot at once, whatever AI4ARTSED_LLM_SLOTS says
 	})
 	files, loras := cat.ModelFiles()
 	d.Swarm = swarmsim.New(swarmsim.Options{

@@ -53,6 +53,7 @@ func serve(ctx context.Context, s Settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	log.Info("settings", app.Settings.logAttrs()...)
+	checkLLM(ctx, app.Settings, app.Ollama, log)
 	ln, err := net.Listen("tcp", app.Settings.Addr)
 	if err != nil {
 		_ = app.Shutdown(context.Background())

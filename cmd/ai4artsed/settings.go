@@ -26,6 +26,7 @@ type Settings struct {
 
 	OllamaURL                                                           string
 	OllamaTimeout                                                       time.Duration
+	OllamaFirstTokenTimeout, OllamaIdleTimeout                          time.Duration
 	OpenAIBaseURL                                                       string
 	OpenAIAPIKey                                                        string
 	ModelInterception, ModelSafety, ModelTranslation, ModelOptimization string
@@ -58,6 +59,7 @@ func defaultSettings() Settings {
 		Addr: "127.0.0.1:17802", DataDir: "./data", SafetyLevel: "youth", Language: "de",
 		LLMSlots: 3, QueueMax: 500, MaxRunsClient: 3, DefaultOutput: "sd35_large",
 		OllamaURL: "http://127.0.0.1:11434", OllamaTimeout: 300 * time.Second,
+		OllamaFirstTokenTimeout: 120 * time.Second, OllamaIdleTimeout: 60 * time.Second,
 		ModelInterception: "ollama/llama3.1:8b", ModelSafety: "ollama/llama-guard3:1b",
 		ModelTranslation: "ollama/llama3.1:8b", ModelOptimization: "ollama/llama3.1:8b",
 		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
@@ -119,6 +121,8 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	str("AI4ARTSED_DEFAULT_OUTPUT", &s.DefaultOutput)
 	str("OLLAMA_URL", &s.OllamaURL)
 	dur("OLLAMA_TIMEOUT", &s.OllamaTimeout)
+	dur("OLLAMA_FIRST_TOKEN_TIMEOUT", &s.OllamaFirstTokenTimeout)
+	dur("OLLAMA_IDLE_TIMEOUT", &s.OllamaIdleTimeout)
 	str("OPENAI_BASE_URL", &s.OpenAIBaseURL)
 	str("OPENAI_API_KEY", &s.OpenAIAPIKey)
 	str("AI4ARTSED_MODEL_INTERCEPTION", &s.ModelInterception)
@@ -185,7 +189,8 @@ func (s Settings) logAttrs() []any {
 		"addr", s.Addr, "data_dir", s.DataDir, "database", redactURL(s.DatabaseURL), "config_dir", s.ConfigDir,
 		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "queue_max", s.QueueMax,
 		"max_runs_per_client", s.MaxRunsClient, "admin_token", redact(s.AdminToken),
-		"ollama_url", s.OllamaURL, "ollama_timeout", s.OllamaTimeout, "openai_base_url", s.OpenAIBaseURL,
+		"ollama_url", s.OllamaURL, "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
+		"openai_base_url", s.OpenAIBaseURL,
 		"openai_api_key", redact(s.OpenAIAPIKey), "model_interception", s.ModelInterception,
 		"model_safety", s.ModelSafety, "model_translation", s.ModelTranslation, "model_optimization", s.ModelOptimization,
 		"swarmui_url", s.SwarmURL, "comfyui_url", s.ComfyURL, "swarmui_auto_start", s.SwarmAutoStart,

@@ -13,6 +13,8 @@ func TestSettingsFromEnvironment(t *testing.T) {
 		"AI4ARTSED_LLM_SLOTS":           "5",
 		"AI4ARTSED_SAFETY_LEVEL":        "kids",
 		"OLLAMA_TIMEOUT":                "90",
+		"OLLAMA_FIRST_TOKEN_TIMEOUT":    "45",
+		"OLLAMA_IDLE_TIMEOUT":           "20s",
 		"SWARMUI_HEALTH_CHECK_INTERVAL": "0.5",
 		"SWARMUI_STARTUP_TIMEOUT":       "3m",
 		"SWARMUI_AUTO_START":            "false",
@@ -27,6 +29,7 @@ func TestSettingsFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.Addr != "0.0.0.0:9000" || s.LLMSlots != 5 || s.SafetyLevel != "kids" || s.OllamaTimeout != 90*time.Second ||
+		s.OllamaFirstTokenTimeout != 45*time.Second || s.OllamaIdleTimeout != 20*time.Second ||
 		s.SwarmHealthInterval != 500*time.Millisecond || s.SwarmStartupTimeout != 3*time.Minute || s.SwarmAutoStart {
 		t.Fatalf("settings %+v", s)
 	}
@@ -47,6 +50,8 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		{"AI4ARTSED_LLM_SLOTS", "0", "positive"},
 		{"SWARMUI_AUTO_START", "maybe", "true or false"},
 		{"OLLAMA_TIMEOUT", "soon", "seconds"},
+		{"OLLAMA_FIRST_TOKEN_TIMEOUT", "later", "seconds"},
+		{"OLLAMA_IDLE_TIMEOUT", "-3", "seconds"},
 		{"AI4ARTSED_SAFETY_LEVEL", "lax", "kids, youth, adult or research"},
 		{"AI4ARTSED_LANGUAGE", "fr", "de or en"},
 		{"OLLAMA_URL", "localhost:11434", "http(s) URL"},

@@ -36,6 +36,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	addr := fs.String("addr", addrDefault, "listen address")
 	comfyAddr := fs.String("comfy-addr", "127.0.0.1:7821", "swarmui only: where its ComfyUI backend listens")
 	failAfter := fs.Int("fail-after-tokens", 0, "ollama only: fail mid-stream after this many tokens")
+	parallel := fs.Int("parallel", 1, "ollama only: generations at once, as OLLAMA_NUM_PARALLEL (others wait inside); -1 = no limit")
 	sim := defaultSettings().Sim
 	simFlags(fs, &sim)
 	if err := fs.Parse(args[1:]); err != nil {
@@ -60,7 +61,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			models = append(models, name)
 		}
 		servers[*addr] = ollamasim.New(ollamasim.Options{Models: models, FirstTokenDelay: sim.FirstTokenDelay,
-			TokenDelay: sim.TokenDelay, StartupDelay: sim.StartupDelay, FailAfterTokens: *failAfter, Logger: log})
+			TokenDelay: sim.TokenDelay, StartupDelay: sim.StartupDelay, FailAfterTokens: *failAfter, Parallel: *parallel, Logger: log})
 	case "comfyui":
 		c := comfysim.New(comfyOpts)
 		defer c.Close()

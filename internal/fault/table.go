@@ -91,6 +91,8 @@ var sentinels = []struct {
 	{ErrPanic, api.CodeInternal},
 
 	{llm.ErrModelNotFound, api.CodeModelNotFound},
+	{llm.ErrModelLoad, api.CodeModelLoadFailed}, // before ErrUpstream, which it also is
+	{llm.ErrEmptyAnswer, api.CodeLLMEmptyAnswer},
 	{llm.ErrInvalidModel, api.CodeLLMNotConfigured},
 	{llm.ErrNotConfigured, api.CodeLLMNotConfigured},
 	{llm.ErrUnavailable, api.CodeLLMUnavailable},

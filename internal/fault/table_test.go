@@ -40,6 +40,8 @@ func TestClassification(t *testing.T) {
 		status int
 	}{
 		{"model missing", fmt.Errorf("stage 2: %w: %w", llm.ErrModelNotFound, upstream), api.CodeModelNotFound, 503},
+		{"empty answer", fmt.Errorf("stage 2: %w", llm.ErrEmptyAnswer), api.CodeLLMEmptyAnswer, 502},
+		{"model load", errors.Join(llm.ErrModelLoad, llm.ErrUpstream, errors.New("/usr/lib/ollama/runner: load failed")), api.CodeModelLoadFailed, 502},
 		{"llm down", fmt.Errorf("x: %w", llm.ErrUnavailable), api.CodeLLMUnavailable, 502},
 		{"llm timeout", errors.Join(llm.ErrTimeout, context.DeadlineExceeded), api.CodeLLMTimeout, 504},
 		{"llm garbage", errors.Join(llm.ErrBadResponse, upstream), api.CodeLLMBadResponse, 502},

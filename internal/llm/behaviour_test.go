@@ -2,196 +2,134 @@ package llm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/sim/ollamasim"
 )
 
-// wire describes one provider's framing so behaviour tests run against both.
-type wire struct {
-	name      string
-	newClient func(url string, timeout time.Duration) chatter
-	chunk     func(text string) string
-	final     func() string
+// A backend target for the behaviour tests: the simulator always, and a real
+// Ollama when AI4ARTSED_TEST_OLLAMA_URL is set (see docs/testing.md). The
+// real server's models are named by AI4ARTSED_TEST_OLLAMA_MODEL (plain),
+// ..._THINK_MODEL (a template with .Thinking), ..._REPEAT_MODEL (repeats
+// one token) and ..._BROKEN_MODEL (fails to load); a scenario whose model
+// is not named is skipped for that target.
+type target struct {
+	name                       string
+	url                        string
+	plain, think, repeat, bust string
 }
 
-func jsonString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+func targets(t *testing.T) []target {
+	t.Helper()
+	sim := ollamasim.New(ollamasim.Options{Models: []string{"tiny", "tinythink", "tiny-repeat", "tiny-broken"}})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	out := []target{{name: "simulator", url: srv.URL, plain: "tiny", think: "tinythink", repeat: "tiny-repeat", bust: "tiny-broken"}}
+	if u := os.Getenv("AI4ARTSED_TEST_OLLAMA_URL"); u != "" {
+		out = append(out, target{
+			name: "real", url: u,
+			plain:  os.Getenv("AI4ARTSED_TEST_OLLAMA_MODEL"),
+			think:  os.Getenv("AI4ARTSED_TEST_OLLAMA_THINK_MODEL"),
+			repeat: os.Getenv("AI4ARTSED_TEST_OLLAMA_REPEAT_MODEL"),
+			bust:   os.Getenv("AI4ARTSED_TEST_OLLAMA_BROKEN_MODEL"),
+		})
+	}
+	return out
 }
 
-func ollamaChunk(text string) string {
-	return fmt.Sprintf(`{"model":"m","created_at":"2025-06-01T10:00:00.123456Z","message":{"role":"assistant","content":%s},"done":false}`+"\n", jsonString(text))
-}
-
-func ollamaFinal(last string) string {
-	return fmt.Sprintf(`{"model":"m","created_at":"2025-06-01T10:00:01.5Z","message":{"role":"assistant","content":%s},"done":true,"done_reason":"stop","total_duration":1500000000,"load_duration":1000,"prompt_eval_count":12,"prompt_eval_duration":2000,"eval_count":4,"eval_duration":3000}`+"\n", jsonString(last))
-}
-
-func openaiChunkLine(text string) string {
-	return fmt.Sprintf(`data: {"id":"chatcmpl-7","object":"chat.completion.chunk","created":1748772000,"model":"m","system_fingerprint":"fp_ollama","choices":[{"index":0,"delta":{"content":%s},"finish_reason":null}]}`+"\n\n", jsonString(text))
-}
-
-func openaiFinal() string {
-	return `data: {"id":"chatcmpl-7","object":"chat.completion.chunk","created":1748772000,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n" + "data: [DONE]\n\n"
-}
-
-var wires = []wire{
-	{
-		name:      "ollama",
-		newClient: func(url string, timeout time.Duration) chatter { return NewOllama(url, nil, timeout) },
-		chunk:     ollamaChunk,
-		final:     func() string { return ollamaFinal("") },
-	},
-	{
-		name:      "openai",
-		newClient: func(url string, timeout time.Duration) chatter { return NewOpenAI(url, "", nil, timeout) },
-		chunk:     openaiChunkLine,
-		final:     openaiFinal,
-	},
-}
-
-// TestChunksArriveIncrementally: the server holds back the rest of the
-// stream until the client has delivered the first chunk to fn.
-func TestChunksArriveIncrementally(t *testing.T) {
-	for _, wr := range wires {
-		t.Run(wr.name, func(t *testing.T) {
-			seen := make(chan struct{})
-			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-				drain(r)
-				write(w, wr.chunk("first"))
-				select {
-				case <-seen:
-				case <-time.After(5 * time.Second):
-					return // the client never saw the first chunk: stream ends broken
-				}
-				write(w, wr.chunk(" second"))
-				write(w, wr.final())
-			})
-			var got []string
-			text, err := wr.newClient(srv.URL, 10*time.Second).Chat(context.Background(), Request{Model: "m"}, func(c string) error {
-				if len(got) == 0 {
-					close(seen)
-				}
-				got = append(got, c)
-				return nil
-			})
-			if err != nil {
-				t.Fatalf("Chat: %v", err)
+// forEach runs f as a subtest per target whose model (picked by pick) is set.
+func forEach(t *testing.T, pick func(target) string, f func(t *testing.T, c *Ollama, model string)) {
+	for _, tg := range targets(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			model := pick(tg)
+			if model == "" {
+				t.Skip("no model named for this scenario")
 			}
-			if text != "first second" || strings.Join(got, "|") != "first| second" {
-				t.Fatalf("text %q chunks %q", text, got)
-			}
+			// Generous limits: a real server loads the model on first use.
+			c := NewOllama(tg.url, nil, 2*time.Minute, WithFirstTokenTimeout(2*time.Minute, "test"), WithIdleTimeout(time.Minute, "test"))
+			f(t, c, model)
 		})
 	}
 }
 
-// TestCallerCancelStopsUpstream: cancelling the caller's context ends the
-// upstream request at once, and the error is context.Canceled.
-func TestCallerCancelStopsUpstream(t *testing.T) {
-	for _, wr := range wires {
-		t.Run(wr.name, func(t *testing.T) {
-			gone := make(chan struct{})
-			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-				drain(r)
-				write(w, wr.chunk("a"))
-				select {
-				case <-r.Context().Done():
-					close(gone)
-				case <-time.After(10 * time.Second):
-				}
-			})
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			start := time.Now()
-			text, err := wr.newClient(srv.URL, 0).Chat(ctx, Request{Model: "m"}, func(string) error {
-				cancel()
-				return nil
-			})
-			errIs(t, err, context.Canceled)
-			if text != "a" {
-				t.Errorf("partial text %q, want %q", text, "a")
-			}
-			waitClosed(t, gone, time.Second, "the server to see the request cancelled")
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("Chat returned after %s", d)
-			}
-		})
-	}
-}
+var prompt = []Message{{Role: "system", Content: "Rewrite the idea as a picture description."}, {Role: "user", Content: "a lighthouse at dusk"}}
 
-// TestCallTimeout: the client's timeout ends a call whose server stalls,
-// both before the headers and mid-stream.
-func TestCallTimeout(t *testing.T) {
-	for _, wr := range wires {
-		for _, midStream := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/midstream=%v", wr.name, midStream), func(t *testing.T) {
-				gone := make(chan struct{})
-				srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-					drain(r)
-					if midStream {
-						write(w, wr.chunk("a"))
-					}
-					select {
-					case <-r.Context().Done():
-						close(gone)
-					case <-time.After(10 * time.Second):
-					}
-				})
-				start := time.Now()
-				_, err := wr.newClient(srv.URL, 150*time.Millisecond).Chat(context.Background(), Request{Model: "m"}, nil)
-				errIs(t, err, ErrTimeout, context.DeadlineExceeded)
-				if errors.Is(err, context.Canceled) {
-					t.Errorf("timeout reported as cancellation: %v", err)
-				}
-				if d := time.Since(start); d < 150*time.Millisecond || d > 3*time.Second {
-					t.Errorf("returned after %s, want about 150ms", d)
-				}
-				waitClosed(t, gone, time.Second, "the server to see the request end")
-			})
+func off() *bool { b := false; return &b }
+
+func TestBehaviourPlainAnswer(t *testing.T) {
+	forEach(t, func(tg target) string { return tg.plain }, func(t *testing.T, c *Ollama, model string) {
+		var chunks []string
+		text, err := c.Chat(context.Background(), Request{Model: model, Messages: prompt, Think: off(), Options: Options{MaxTokens: 24}},
+			func(s string) error { chunks = append(chunks, s); return nil })
+		if err != nil {
+			t.Fatalf("Chat: %v", err)
 		}
-	}
+		if strings.TrimSpace(text) == "" || strings.Join(chunks, "") != text {
+			t.Fatalf("text %q from chunks %q", text, chunks)
+		}
+	})
 }
 
-// TestConnectionRefused: nothing listens → ErrUnavailable naming the URL.
-func TestConnectionRefused(t *testing.T) {
-	for _, wr := range wires {
-		t.Run(wr.name, func(t *testing.T) {
-			url := closedAddr(t)
-			_, err := wr.newClient(url, time.Second).Chat(context.Background(), Request{Model: "m"}, nil)
-			errIs(t, err, ErrUnavailable)
-			if !strings.Contains(err.Error(), "is not reachable") || !strings.Contains(err.Error(), url) {
-				t.Errorf("message %q should say %s is not reachable", err, url)
-			}
-		})
-	}
+func TestBehaviourThinkingModel(t *testing.T) {
+	forEach(t, func(tg target) string { return tg.think }, func(t *testing.T, c *Ollama, model string) {
+		req := Request{Model: model, Messages: prompt, Options: Options{MaxTokens: 24}}
+		var chunks []string
+		_, err := c.Chat(context.Background(), req, func(s string) error { chunks = append(chunks, s); return nil })
+		if !errors.Is(err, ErrEmptyAnswer) || len(chunks) != 0 {
+			t.Fatalf("no think field: err %v, chunks %q; want ErrEmptyAnswer and no answer chunks", err, chunks)
+		}
+		res, err := c.ChatResult(context.Background(), req, nil)
+		if err != nil || res.Thinking == "" || res.Answer() == "" {
+			t.Fatalf("ChatResult = %+v, %v; want the thinking text", res, err)
+		}
+		req.Think = off()
+		text, err := c.Chat(context.Background(), req, nil)
+		if err != nil || strings.TrimSpace(text) == "" {
+			t.Fatalf("think false: %q, %v; want an answer", text, err)
+		}
+	})
 }
 
-// TestCallbackErrorStopsStream: an error from fn is returned unchanged and
-// the upstream request is ended.
-func TestCallbackErrorStopsStream(t *testing.T) {
-	for _, wr := range wires {
-		t.Run(wr.name, func(t *testing.T) {
-			gone := make(chan struct{})
-			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-				drain(r)
-				write(w, wr.chunk("a"))
-				select {
-				case <-r.Context().Done():
-					close(gone)
-				case <-time.After(10 * time.Second):
-				}
-			})
-			stop := errors.New("subscriber gone")
-			_, err := wr.newClient(srv.URL, 0).Chat(context.Background(), Request{Model: "m"}, func(string) error { return stop })
-			if err != stop {
-				t.Fatalf("err = %v, want the callback's error itself", err)
-			}
-			waitClosed(t, gone, time.Second, "the server to see the request end")
-		})
-	}
+func TestBehaviourRepeatCutoff(t *testing.T) {
+	forEach(t, func(tg target) string { return tg.repeat }, func(t *testing.T, c *Ollama, model string) {
+		var chunks []string
+		res, err := c.ChatResult(context.Background(), Request{Model: model, Messages: prompt, Think: off(), Options: Options{MaxTokens: 200}},
+			func(s string) error { chunks = append(chunks, s); return nil })
+		if err != nil {
+			t.Fatalf("ChatResult: %v", err)
+		}
+		if !res.Unterminated || res.Text == "" || strings.Join(chunks, "") != res.Text {
+			t.Fatalf("result %+v from %d chunks: want the text kept and Unterminated", res, len(chunks))
+		}
+	})
+}
+
+func TestBehaviourLoadFailure(t *testing.T) {
+	forEach(t, func(tg target) string { return tg.bust }, func(t *testing.T, c *Ollama, model string) {
+		_, err := c.Chat(context.Background(), Request{Model: model, Messages: prompt, Think: off()}, nil)
+		if !errors.Is(err, ErrModelLoad) {
+			t.Fatalf("err = %v (detail %q), want ErrModelLoad", err, Detail(err))
+		}
+		if strings.Contains(err.Error(), "/") || Detail(err) == "" {
+			t.Errorf("message %q must hold no path; detail %q must hold the server's text", err, Detail(err))
+		}
+	})
+}
+
+func TestBehaviourMissingModel(t *testing.T) {
+	forEach(t, func(tg target) string { return tg.plain }, func(t *testing.T, c *Ollama, model string) {
+		_, err := c.Chat(context.Background(), Request{Model: "nosuch-model:1b", Messages: prompt}, nil)
+		if !errors.Is(err, ErrModelNotFound) || !strings.Contains(err.Error(), "ollama pull nosuch-model:1b") {
+			t.Fatalf("err = %v", err)
+		}
+		missing, err := c.Missing(context.Background(), []string{model, "nosuch-model:1b"})
+		if err != nil || len(missing) != 1 || missing[0] != "nosuch-model:1b" {
+			t.Fatalf("Missing = %q, %v", missing, err)
+		}
+	})
 }

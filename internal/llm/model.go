@@ -58,6 +58,26 @@ func (r *Router) Chat(ctx context.Context, req Request, fn func(string) error) (
 	return c.Chat(ctx, req, fn)
 }
 
+// ChatResult is Chat returning the whole Result (see ResultClient). A
+// provider client that is not a ResultClient is called through Chat, and
+// its Result holds the text only.
+func (r *Router) ChatResult(ctx context.Context, req Request, fn func(string) error) (Result, error) {
+	provider, name, err := ParseModel(req.Model)
+	if err != nil {
+		return Result{}, err
+	}
+	c := r.client(provider)
+	if c == nil {
+		return Result{}, newKindError(ErrNotConfigured, nil, "llm: provider %s is not configured (model %s)", provider, req.Model)
+	}
+	req.Model = name
+	if rc, ok := c.(ResultClient); ok {
+		return rc.ChatResult(ctx, req, fn)
+	}
+	text, err := c.Chat(ctx, req, fn)
+	return Result{Text: text}, err
+}
+
 // Backend returns the provider key ("ollama" or "openai") a model is served
 // by, for per-backend queues. An unparsable name counts as "ollama".
 func (r *Router) Backend(model string) string {

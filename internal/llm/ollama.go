@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -19,10 +20,12 @@ type Ollama struct {
 
 // NewOllama returns a client for the Ollama server at baseURL (for example
 // http://127.0.0.1:11434). hc nil means http.DefaultClient; timeout bounds
-// each call (0 = no limit beyond the caller's context).
-func NewOllama(baseURL string, hc *http.Client, timeout time.Duration) *Ollama {
+// each generation from its first token (0 = no limit beyond the caller's
+// context; see WithFirstTokenTimeout for the wait before it); opts set the
+// other limits and the logger.
+func NewOllama(baseURL string, hc *http.Client, timeout time.Duration, opts ...Option) *Ollama {
 	base := strings.TrimRight(baseURL, "/")
-	return &Ollama{t: newTransport("ollama", base, hc, timeout), base: base}
+	return &Ollama{t: newTransport("ollama", base, hc, timeout, opts), base: base}
 }
 
 type ollamaOptions struct {
@@ -37,11 +40,13 @@ type ollamaChatRequest struct {
 	Messages []Message      `json:"messages"`
 	Stream   bool           `json:"stream"`
 	Options  *ollamaOptions `json:"options,omitempty"`
+	Think    *bool          `json:"think,omitempty"`
 }
 
 type ollamaFrame struct {
 	Message struct {
-		Content string `json:"content"`
+		Content  string `json:"content"`
+		Thinking string `json:"thinking"`
 	} `json:"message"`
 	Done       bool            `json:"done"`
 	DoneReason string          `json:"done_reason"`
@@ -49,36 +54,50 @@ type ollamaFrame struct {
 }
 
 // Chat streams a chat completion from /api/chat. req.Model is the Ollama
-// model name without provider prefix. A nil client answers ErrNotConfigured.
+// model name without provider prefix. A blank answer is ErrEmptyAnswer. A
+// nil client answers ErrNotConfigured.
 func (o *Ollama) Chat(ctx context.Context, req Request, fn func(chunk string) error) (string, error) {
+	res, err := o.ChatResult(ctx, req, fn)
+	return textOnly(o.provider(), res, err)
+}
+
+// ChatResult is Chat returning the whole Result (see ResultClient).
+func (o *Ollama) ChatResult(ctx context.Context, req Request, fn func(chunk string) error) (Result, error) {
 	if o == nil {
-		return "", newKindError(ErrNotConfigured, nil, "llm: %s client is not configured", "ollama")
+		return Result{}, newKindError(ErrNotConfigured, nil, "llm: %s client is not configured", "ollama")
 	}
 	body, err := json.Marshal(ollamaChatRequest{
 		Model:    req.Model,
 		Messages: nonNil(req.Messages),
 		Stream:   true,
 		Options:  ollamaOpts(req.Options),
+		Think:    req.Think,
 	})
 	if err != nil {
-		return "", newKindError(ErrBadResponse, err, "llm: ollama: encode request")
+		return Result{}, newKindError(ErrBadResponse, err, "llm: ollama: encode request")
 	}
 	model := req.Model
-	return o.t.run(ctx, exchange{
+	res, err := o.t.run(ctx, exchange{
 		url:  o.base + "/api/chat",
 		body: body,
 		header: http.Header{
 			"Content-Type": {"application/json"},
 			"Accept":       {"application/x-ndjson"},
 		},
+		model: model,
+		limit: o.t.answerCap(req.Options),
 		notFound: func(msg string) error {
-			return newKindError(ErrModelNotFound, nil, "llm: model %s is not installed: run `ollama pull %s` (%s)", model, model, msg)
+			return withDetail(ErrModelNotFound, msg, fmt.Sprintf("llm: model %s is not installed: run `ollama pull %s`", model, model))
 		},
 		read: o.read,
 	}, fn)
+	return answered(o.provider(), res, err)
 }
 
-// read consumes the NDJSON stream until the done frame.
+func (o *Ollama) provider() string { return "ollama" }
+
+// read consumes the NDJSON stream until the done frame. A stream that ends
+// cleanly without it is errUnterminated.
 func (o *Ollama) read(r io.Reader, c *collector) error {
 	sc := newScanner(r)
 	for sc.Scan() {
@@ -91,19 +110,23 @@ func (o *Ollama) read(r io.Reader, c *collector) error {
 			return o.t.badLine(line, err)
 		}
 		if msg, ok := errorMessage(f.Error); ok {
-			return newKindError(ErrUpstream, nil, "llm: ollama stream error: %s", msg)
+			return withDetail(ErrUpstream, msg, "llm: ollama reported an error during the answer")
+		}
+		if err := c.think(f.Message.Thinking); err != nil {
+			return err
 		}
 		if err := c.emit(f.Message.Content); err != nil {
 			return err
 		}
 		if f.Done {
+			c.doneReason = f.DoneReason
 			return nil
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return o.t.readErr(err)
 	}
-	return o.t.earlyEnd()
+	return errUnterminated
 }
 
 func ollamaOpts(o Options) *ollamaOptions {

@@ -74,13 +74,14 @@ func TestOllamaErrors(t *testing.T) {
 		body     string
 		want     []error
 		wantText string // partial text returned with the error
-		contains string
+		contains string // in Error()
+		detail   string // in Detail(err) and not in Error()
 		notIn    string
 	}{
 		{
 			name: "model not found", status: 404, ctype: "application/json",
 			body: `{"error":"model 'nope:latest' not found"}`,
-			want: []error{ErrModelNotFound}, contains: "run `ollama pull nope`",
+			want: []error{ErrModelNotFound}, contains: "run `ollama pull nope`", detail: "model 'nope:latest' not found",
 		},
 		{
 			name: "old not found text", status: 404, ctype: "application/json",
@@ -95,22 +96,22 @@ func TestOllamaErrors(t *testing.T) {
 		{
 			name: "queue full", status: 503, ctype: "application/json",
 			body: `{"error":"server busy, please try again.  maximum pending requests exceeded"}`,
-			want: []error{ErrUpstream}, contains: "server busy",
+			want: []error{ErrUpstream}, contains: "status 503", detail: "server busy",
 		},
 		{
 			name: "bad request", status: 400, ctype: "application/json",
 			body: `{"error":"missing request body"}`,
-			want: []error{ErrUpstream}, contains: "missing request body",
+			want: []error{ErrUpstream}, contains: "status 400", detail: "missing request body",
 		},
 		{
 			name: "error mid-stream", status: 200, ctype: "application/x-ndjson",
 			body: ollamaChunk("Once") + `{"error":"an error was encountered while running the model: unexpected EOF"}` + "\n",
-			want: []error{ErrUpstream}, wantText: "Once", contains: "unexpected EOF",
+			want: []error{ErrUpstream}, wantText: "Once", contains: "error during the answer", detail: "unexpected EOF",
 		},
 		{
 			name: "malformed line", status: 200, ctype: "application/x-ndjson",
 			body: ollamaChunk("Once") + "{\"model\":\"m\",\"message\":\n",
-			want: []error{ErrBadResponse}, wantText: "Once", contains: "malformed",
+			want: []error{ErrBadResponse}, wantText: "Once", contains: "malformed", detail: `{"model":"m","message":`,
 		},
 		{
 			name: "html with status 200", status: 200, ctype: "text/html",
@@ -118,9 +119,19 @@ func TestOllamaErrors(t *testing.T) {
 			want: []error{ErrBadResponse},
 		},
 		{
-			name: "ends without done", status: 200, ctype: "application/x-ndjson",
-			body: ollamaChunk("Once") + ollamaChunk(" upon"),
-			want: []error{ErrBadResponse}, wantText: "Once upon", contains: "ended early",
+			name: "ends without done and without answer", status: 200, ctype: "application/x-ndjson",
+			body: ollamaChunk(""),
+			want: []error{ErrBadResponse}, contains: "ended early",
+		},
+		{
+			name: "model fails to load", status: 500, ctype: "application/json",
+			body: `{"error":"llama runner process has terminated: error loading model: missing tensor 'output_norm.weight'\nllama_model_load_from_file_impl: failed to load model from /var/lib/ollama/models/blobs/sha256-5e36cc30"}`,
+			want: []error{ErrModelLoad, ErrUpstream}, contains: "the model could not be loaded", detail: "/var/lib/ollama/models/blobs", notIn: "/var/",
+		},
+		{
+			name: "echoing server with a token", status: 401, ctype: "application/json",
+			body: `{"error":"unauthorized: Authorization: Bearer sk-live-123456"}`,
+			want: []error{ErrUpstream}, contains: "status 401", detail: "sk-live-123456",
 		},
 	}
 	for _, tt := range tests {
@@ -137,6 +148,9 @@ func TestOllamaErrors(t *testing.T) {
 				t.Errorf("text = %q, want %q", text, tt.wantText)
 			}
 			msg := err.Error()
+			if tt.detail != "" && (!strings.Contains(Detail(err), tt.detail) || strings.Contains(msg, tt.detail)) {
+				t.Errorf("detail %q should hold %q, message %q should not", Detail(err), tt.detail, msg)
+			}
 			if !strings.Contains(msg, tt.contains) {
 				t.Errorf("message %q does not contain %q", msg, tt.contains)
 			}

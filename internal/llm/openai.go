@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -23,14 +24,15 @@ type OpenAI struct {
 // such as http://host:port (then /v1/chat/completions is appended) or a base
 // already ending in /v1 (then /chat/completions is appended). The bearer
 // header is sent only when apiKey is non-empty. hc nil means
-// http.DefaultClient; timeout bounds each call (0 = none).
-func NewOpenAI(baseURL, apiKey string, hc *http.Client, timeout time.Duration) *OpenAI {
+// http.DefaultClient; timeout bounds each generation as for NewOllama
+// (0 = none); opts set the other limits and the logger.
+func NewOpenAI(baseURL, apiKey string, hc *http.Client, timeout time.Duration, opts ...Option) *OpenAI {
 	base := strings.TrimRight(baseURL, "/")
 	endpoint := base + "/v1/chat/completions"
 	if strings.HasSuffix(base, "/v1") {
 		endpoint = base + "/chat/completions"
 	}
-	return &OpenAI{t: newTransport("openai", base, hc, timeout), url: endpoint, apiKey: apiKey}
+	return &OpenAI{t: newTransport("openai", base, hc, timeout, opts), url: endpoint, apiKey: apiKey}
 }
 
 type openaiChatRequest struct {
@@ -49,21 +51,33 @@ type openaiChunk struct {
 	Object  string          `json:"object"`
 	Message string          `json:"message"`
 	Choices []struct {
-		Delta struct {
-			Content string `json:"content"`
-		} `json:"delta"`
-		Message *struct {
-			Content string `json:"content"`
-		} `json:"message"`
-		FinishReason *string `json:"finish_reason"`
+		Delta        openaiText  `json:"delta"`
+		Message      *openaiText `json:"message"`
+		FinishReason *string     `json:"finish_reason"`
 	} `json:"choices"`
 }
 
+// openaiText is a delta or a message: answer text and, from servers that
+// stream reasoning, the thinking text under one of its two usual names.
+type openaiText struct {
+	Content          string `json:"content"`
+	ReasoningContent string `json:"reasoning_content"`
+	Reasoning        string `json:"reasoning"`
+}
+
 // Chat streams a chat completion. req.Model is the server's model name
-// without provider prefix. A nil client answers ErrNotConfigured.
+// without provider prefix. req.Think is not sent (OpenAI-compatible servers
+// share no switch for it); reasoning text is kept apart from the answer. A
+// blank answer is ErrEmptyAnswer. A nil client answers ErrNotConfigured.
 func (o *OpenAI) Chat(ctx context.Context, req Request, fn func(chunk string) error) (string, error) {
+	res, err := o.ChatResult(ctx, req, fn)
+	return textOnly("openai", res, err)
+}
+
+// ChatResult is Chat returning the whole Result (see ResultClient).
+func (o *OpenAI) ChatResult(ctx context.Context, req Request, fn func(chunk string) error) (Result, error) {
 	if o == nil {
-		return "", newKindError(ErrNotConfigured, nil, "llm: %s client is not configured", "openai")
+		return Result{}, newKindError(ErrNotConfigured, nil, "llm: %s client is not configured", "openai")
 	}
 	body, err := json.Marshal(openaiChatRequest{
 		Model:       req.Model,
@@ -75,7 +89,7 @@ func (o *OpenAI) Chat(ctx context.Context, req Request, fn func(chunk string) er
 		Seed:        req.Options.Seed,
 	})
 	if err != nil {
-		return "", newKindError(ErrBadResponse, err, "llm: openai: encode request")
+		return Result{}, newKindError(ErrBadResponse, err, "llm: openai: encode request")
 	}
 	h := http.Header{
 		"Content-Type": {"application/json"},
@@ -85,15 +99,18 @@ func (o *OpenAI) Chat(ctx context.Context, req Request, fn func(chunk string) er
 		h.Set("Authorization", "Bearer "+o.apiKey)
 	}
 	model := req.Model
-	return o.t.run(ctx, exchange{
+	res, err := o.t.run(ctx, exchange{
 		url:    o.url,
 		body:   body,
 		header: h,
+		model:  model,
+		limit:  o.t.answerCap(req.Options),
 		notFound: func(msg string) error {
-			return newKindError(ErrModelNotFound, nil, "llm: model %s not found on the OpenAI-compatible server at %s (%s)", model, o.t.display, msg)
+			return withDetail(ErrModelNotFound, msg, fmt.Sprintf("llm: model %s not found on the OpenAI-compatible server at %s", model, o.t.display))
 		},
 		read: o.read,
 	}, fn)
+	return answered("openai", res, err)
 }
 
 // read consumes an SSE stream, or a plain JSON answer from a server that
@@ -129,7 +146,7 @@ func (o *OpenAI) read(r io.Reader, c *collector) error {
 	if finished {
 		return nil
 	}
-	return o.t.earlyEnd()
+	return errUnterminated
 }
 
 // chunk handles one data payload; done reports a finish_reason.
@@ -139,20 +156,26 @@ func (o *OpenAI) chunk(payload []byte, c *collector) (done bool, err error) {
 		return false, o.t.badLine(payload, err)
 	}
 	if msg, ok := errorMessage(ch.Error); ok {
-		return false, newKindError(ErrUpstream, nil, "llm: openai stream error: %s", msg)
+		return false, withDetail(ErrUpstream, msg, "llm: openai server reported an error during the answer")
 	}
 	if ch.Object == "error" {
-		return false, newKindError(ErrUpstream, nil, "llm: openai stream error: %s", ch.Message)
+		return false, withDetail(ErrUpstream, ch.Message, "llm: openai server reported an error during the answer")
 	}
 	for _, choice := range ch.Choices {
-		text := choice.Delta.Content
+		parts := []openaiText{choice.Delta}
 		if choice.Message != nil {
-			text += choice.Message.Content
+			parts = append(parts, *choice.Message)
 		}
-		if err := c.emit(text); err != nil {
-			return false, err
+		for _, p := range parts {
+			if err := c.think(p.ReasoningContent + p.Reasoning); err != nil {
+				return false, err
+			}
+			if err := c.emit(p.Content); err != nil {
+				return false, err
+			}
 		}
 		if choice.FinishReason != nil && *choice.FinishReason != "" {
+			c.doneReason = *choice.FinishReason
 			done = true
 		}
 	}
@@ -173,8 +196,8 @@ func (o *OpenAI) readJSON(first []byte, sc *bufio.Scanner, c *collector) error {
 	if err != nil {
 		return err
 	}
-	if !done && c.text.Len() == 0 {
-		return o.t.earlyEnd()
+	if !done && c.text.Len() == 0 && c.thinking.Len() == 0 {
+		return errUnterminated
 	}
 	return nil
 }

@@ -76,8 +76,9 @@ func TestOpenAIResponses(t *testing.T) {
 		body     string
 		want     []error // nil: success
 		wantText string
-		contains string
-		code     int // expected StatusError code, 0 = none
+		contains string // in Error()
+		detail   string // in Detail(err) and not in Error()
+		code     int    // expected StatusError code, 0 = none
 	}{
 		{
 			name: "finish without DONE is complete", status: 200, ctype: "text/event-stream",
@@ -90,29 +91,34 @@ func TestOpenAIResponses(t *testing.T) {
 			wantText: "Whole",
 		},
 		{
-			name: "ends early", status: 200, ctype: "text/event-stream",
-			body: openaiChunkLine("Hi"),
-			want: []error{ErrBadResponse}, wantText: "Hi", contains: "ended early",
+			name: "ends without finish after an answer", status: 200, ctype: "text/event-stream",
+			body:     openaiChunkLine("Hi"),
+			wantText: "Hi",
+		},
+		{
+			name: "ends early before any answer", status: 200, ctype: "text/event-stream",
+			body: `data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}` + "\n\n",
+			want: []error{ErrBadResponse}, contains: "ended early",
 		},
 		{
 			name: "model not found", status: 404, ctype: "application/json",
 			body: `{"error":{"message":"model 'gpt-x' not found","type":"not_found_error","param":null,"code":null}}`,
-			want: []error{ErrModelNotFound}, contains: "model gpt-x not found on the OpenAI-compatible server",
+			want: []error{ErrModelNotFound}, contains: "model gpt-x not found on the OpenAI-compatible server", detail: "model 'gpt-x' not found",
 		},
 		{
 			name: "openrouter auth error", status: 401, ctype: "application/json",
 			body: `{"error":{"code":401,"message":"No auth credentials found"}}`,
-			want: []error{ErrUpstream}, contains: "No auth credentials found (code 401)", code: 401,
+			want: []error{ErrUpstream}, contains: "status 401", detail: "No auth credentials found (code 401)", code: 401,
 		},
 		{
 			name: "llama.cpp loading", status: 503, ctype: "application/json",
 			body: `{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}`,
-			want: []error{ErrUpstream}, contains: "Loading model", code: 503,
+			want: []error{ErrUpstream}, contains: "status 503", detail: "Loading model", code: 503,
 		},
 		{
 			name: "flat vllm error", status: 400, ctype: "application/json",
 			body: `{"object":"error","message":"max_tokens is too large","type":"BadRequestError","code":400}`,
-			want: []error{ErrUpstream}, contains: "max_tokens is too large", code: 400,
+			want: []error{ErrUpstream}, contains: "status 400", detail: "max_tokens is too large", code: 400,
 		},
 		{
 			name: "html 502", status: 502, ctype: "text/html",
@@ -122,17 +128,17 @@ func TestOpenAIResponses(t *testing.T) {
 		{
 			name: "in-band error as string", status: 200, ctype: "text/event-stream",
 			body: openaiChunkLine("Hi") + `data: {"error":"upstream exploded"}` + "\n\n",
-			want: []error{ErrUpstream}, wantText: "Hi", contains: "upstream exploded",
+			want: []error{ErrUpstream}, wantText: "Hi", contains: "error during the answer", detail: "upstream exploded",
 		},
 		{
 			name: "in-band error object with int code", status: 200, ctype: "text/event-stream",
 			body: openaiChunkLine("Hi") + `data: {"id":"x","object":"chat.completion.chunk","error":{"code":502,"message":"Provider disconnected"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}` + "\n\n",
-			want: []error{ErrUpstream}, wantText: "Hi", contains: "Provider disconnected (code 502)",
+			want: []error{ErrUpstream}, wantText: "Hi", contains: "error during the answer", detail: "Provider disconnected (code 502)",
 		},
 		{
 			name: "in-band error object with string code", status: 200, ctype: "text/event-stream",
 			body: `data: {"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}` + "\n\n",
-			want: []error{ErrUpstream}, contains: "Rate limit reached (code rate_limit_exceeded)",
+			want: []error{ErrUpstream}, contains: "error during the answer", detail: "Rate limit reached (code rate_limit_exceeded)",
 		},
 		{
 			name: "malformed data", status: 200, ctype: "text/event-stream",
@@ -167,6 +173,9 @@ func TestOpenAIResponses(t *testing.T) {
 			if msg := err.Error(); !strings.Contains(msg, tt.contains) || len(msg) > 400 || strings.Contains(msg, "<") {
 				t.Errorf("message %q: want it short, tag-free and containing %q", msg, tt.contains)
 			}
+			if tt.detail != "" && (!strings.Contains(Detail(err), tt.detail) || strings.Contains(err.Error(), tt.detail)) {
+				t.Errorf("detail %q should hold %q, message %q should not", Detail(err), tt.detail, err)
+			}
 			var se *StatusError
 			if tt.code != 0 && (!errors.As(err, &se) || se.StatusCode != tt.code || se.Provider != "openai") {
 				t.Errorf("want *StatusError with status %d, got %#v", tt.code, se)
@@ -182,7 +191,7 @@ func TestOpenAIErrorsNeverContainKey(t *testing.T) {
 		write(w, `{"error":{"message":"bad key","code":401}}`)
 	})
 	_, err := NewOpenAI(srv.URL, "sk-secret-value", nil, time.Minute).Chat(context.Background(), Request{Model: "m"}, nil)
-	if err == nil || strings.Contains(err.Error(), "sk-secret-value") {
+	if err == nil || strings.Contains(err.Error(), "sk-secret-value") || strings.Contains(err.Error(), "bad key") {
 		t.Fatalf("err = %v", err)
 	}
 }

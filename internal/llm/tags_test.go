@@ -50,3 +50,36 @@ func TestOllamaModels(t *testing.T) {
 		t.Errorf("closed port: err = %v, want ErrUnavailable", err)
 	}
 }
+
+func TestOllamaMissingAndVersion(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/tags":
+			write(w, `{"models":[{"name":"llama3.2:3b"},{"name":"mistral:latest"},{"name":"me/art:v2"}]}`)
+		case "/api/version":
+			write(w, `{"version":"0.12.6"}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	})
+	c := NewOllama(srv.URL, nil, time.Second)
+	tests := []struct {
+		want    []string
+		missing string
+	}{
+		{[]string{"llama3.2:3b", "mistral", "mistral:latest", "me/art:v2"}, ""},
+		{[]string{"llama3.2", "gemma:2b", "me/art"}, "llama3.2,gemma:2b,me/art"},
+	}
+	for _, tt := range tests {
+		got, err := c.Missing(context.Background(), tt.want)
+		if err != nil || strings.Join(got, ",") != tt.missing {
+			t.Errorf("Missing(%q) = %q, %v; want %q", tt.want, got, err, tt.missing)
+		}
+	}
+	if v, err := c.Version(context.Background()); v != "0.12.6" || err != nil {
+		t.Errorf("Version = %q, %v", v, err)
+	}
+	if _, err := NewOllama(closedAddr(t), nil, time.Second).Version(context.Background()); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("closed port: err = %v, want ErrUnavailable", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/fault"
+	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
@@ -114,7 +115,7 @@ func (x *execution) finish(err error) {
 	var d api.ErrorDetail
 	if err != nil {
 		state, d = x.classify(err)
-		x.p.log.Info("run failed", "run", x.run.ID, "code", d.Code, "err", err)
+		x.p.log.Info("run failed", "run", x.run.ID, "code", d.Code, "err", err, "detail", llm.Detail(err))
 	}
 	x.mu.Lock()
 	x.final = finalState{state: state, err: d}

@@ -61,6 +61,7 @@ func (x *execution) optimize(out *catalog.Output) (string, error) {
 	text, err := x.chat(3, llm.Request{
 		Model:    model,
 		Messages: []llm.Message{{Role: "system", Content: instr}, {Role: "user", Content: x.req.Text}},
+		Think:    new(false),
 	}, func(chunk string) error {
 		x.publish(api.ChunkEvent{Stage: 3, Text: chunk})
 		return nil

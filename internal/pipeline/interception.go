@@ -26,6 +26,7 @@ func (x *execution) interception() error {
 		Model:    model,
 		Messages: []llm.Message{{Role: "system", Content: rules}, {Role: "user", Content: x.req.Prompt}},
 		Options:  opts,
+		Think:    new(false),
 	}, func(chunk string) error {
 		x.publish(api.ChunkEvent{Stage: 2, Text: chunk})
 		return nil

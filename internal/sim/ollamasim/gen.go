@@ -17,51 +17,106 @@ const failMessage = "an error was encountered while running the model: unexpecte
 // errFailed marks a generation ended by Options.FailAfterTokens.
 var errFailed = errors.New(failMessage)
 
+// errRepeatCut marks a generation ended by the repeated-token cutoff.
+var errRepeatCut = errors.New("token repeat limit reached")
+
+// maxTokenRepeat is Ollama's limit: after this many repeats of one token
+// (compared without surrounding whitespace) the runner stops, and the
+// stream ends with neither a done frame nor an error.
+const maxTokenRepeat = 30
+
 // job is one recorded generation.
 type job struct {
 	s          *Server
 	idx        int
+	model      string
 	start      time.Time
 	first      time.Time // first token out
 	tokens     []string
 	doneReason string // "stop" or "length"
-	promptSize int    // rough prompt token count
+	promptSize int    // prompt token count after truncation
+	thinking   bool   // tokens go out as thinking text
+	running    bool   // holds a parallel slot
+	keepAlive  json.RawMessage
 }
 
-// startJob records an arrival. status is the answer about to be given for
-// requests that go no further (404), 200 for generations, which count as in
-// flight until finish.
-func (s *Server) startJob(r *http.Request, model string, msgs []Message, stream bool, status int, maxTokens int) *job {
+// jobSpec is what a handler knows about a generation request.
+type jobSpec struct {
+	model     string
+	msgs      []Message
+	stream    bool
+	status    int // the answer about to be given; 200 for generations
+	maxTokens int
+	numCtx    int
+	think     *bool
+	keepAlive json.RawMessage
+}
+
+// startJob records an arrival. Requests that go no further (404, 400,
+// 500) are recorded as ended; a generation (status 200) counts as waiting
+// until acquire and as in flight until finish.
+func (s *Server) startJob(r *http.Request, sp jobSpec) *job {
 	now := time.Now()
-	j := &job{s: s, start: now, doneReason: "stop"}
+	j := &job{s: s, model: sp.model, start: now, doneReason: "stop", keepAlive: sp.keepAlive}
+	generating := sp.status == http.StatusOK
+	j.thinking = generating && s.thinkingModel(sp.model) && (sp.think == nil || *sp.think)
 	j.idx = s.record(Recorded{
-		Path: r.URL.Path, Model: model, Messages: append([]Message(nil), msgs...),
-		Stream: stream, Status: status, Start: now,
-	}, status == http.StatusOK)
-	if status != http.StatusOK {
-		s.update(j.idx, false, func(rec *Recorded) { rec.End = now })
+		Path: r.URL.Path, Model: sp.model, Messages: append([]Message(nil), sp.msgs...),
+		Stream: sp.stream, Think: sp.think, Thinking: j.thinking, Status: sp.status, Start: now,
+	}, generating)
+	if !generating {
+		s.update(j.idx, func(rec *Recorded) { rec.End = now })
 		return j
 	}
-	j.tokens = Tokens(Reply(model, msgs))
-	if maxTokens > 0 && maxTokens < len(j.tokens) {
-		j.tokens, j.doneReason = j.tokens[:maxTokens], "length"
+	msgs, size, cut := s.fitContext(sp.msgs, sp.numCtx)
+	j.promptSize = size
+	s.update(j.idx, func(rec *Recorded) { rec.PromptTokens, rec.PromptTruncated = size, cut })
+	j.tokens = Tokens(Reply(sp.model, msgs))
+	if isMarked(sp.model, MarkerRepeat) {
+		j.tokens = repeating(j.tokens)
 	}
-	for _, m := range msgs {
-		j.promptSize += len(strings.Fields(m.Content))
+	if sp.maxTokens > 0 && sp.maxTokens < len(j.tokens) {
+		j.tokens, j.doneReason = j.tokens[:sp.maxTokens], "length"
 	}
-	j.promptSize += 4 * len(msgs)
 	return j
 }
 
-// pace emits the tokens with the configured delays. It returns nil when all
-// went out, errFailed in the failure mode, or the context's error (or a
+// acquire waits for a parallel slot, as a request waits inside Ollama's
+// scheduler, and marks the model loaded.
+func (j *job) acquire(ctx context.Context) error {
+	if j.s.slots != nil {
+		select {
+		case j.s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	now := time.Now()
+	j.running = true
+	j.s.mu.Lock()
+	j.s.waiting--
+	j.s.inFlight++
+	j.s.maxInFlight = max(j.s.maxInFlight, j.s.inFlight)
+	j.s.reqs[j.idx].Running = now
+	j.s.mu.Unlock()
+	j.s.touchLoaded(j.model, j.keepAlive)
+	return nil
+}
+
+// pace waits for a slot, then emits the tokens with the configured delays.
+// It returns nil when all went out, errFailed in the failure mode,
+// errRepeatCut at the repeated-token cutoff, or the context's error (or a
 // write error) when the client went away.
 func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) error {
+	if err := j.acquire(ctx); err != nil {
+		return err
+	}
 	o := j.s.opts
 	if err := sleep(ctx, o.FirstTokenDelay); err != nil {
 		return err
 	}
 	j.first = time.Now()
+	last, repeats := "", 0
 	for i, tok := range j.tokens {
 		if i > 0 {
 			if err := sleep(ctx, o.TokenDelay); err != nil {
@@ -70,6 +125,14 @@ func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) erro
 		}
 		if o.FailAfterTokens > 0 && i == o.FailAfterTokens {
 			return errFailed
+		}
+		if t := strings.TrimSpace(tok); i > 0 && t == last {
+			repeats++
+		} else {
+			last, repeats = t, 0
+		}
+		if repeats > maxTokenRepeat {
+			return errRepeatCut
 		}
 		if err := emit(i, tok); err != nil {
 			return err
@@ -81,23 +144,34 @@ func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) erro
 	return nil
 }
 
-// finish records how the generation ended, ends its in-flight count and
-// logs it. It must be called once for every generation.
+// finish records how the generation ended, frees its slot and logs it. It
+// must be called once for every generation.
 func (j *job) finish(path string, err error) {
 	now := time.Now()
-	cancelled := err != nil && !errors.Is(err, errFailed)
-	j.s.update(j.idx, true, func(rec *Recorded) {
-		rec.End = now
-		rec.Completed = err == nil
-		if cancelled {
-			rec.Cancelled, rec.CancelledAt = true, now
-		}
-		if errors.Is(err, errFailed) && !rec.Stream {
-			rec.Status = http.StatusInternalServerError
-		}
-	})
+	failed, cut := errors.Is(err, errFailed), errors.Is(err, errRepeatCut)
+	cancelled := err != nil && !failed && !cut
+	j.s.mu.Lock()
+	if j.running {
+		j.s.inFlight--
+	} else {
+		j.s.waiting--
+	}
+	rec := &j.s.reqs[j.idx]
+	rec.End = now
+	rec.Completed = err == nil
+	rec.RepeatCut = cut
+	if cancelled {
+		rec.Cancelled, rec.CancelledAt = true, now
+	}
+	if failed && !rec.Stream {
+		rec.Status = http.StatusInternalServerError
+	}
+	j.s.mu.Unlock()
+	if j.running && j.s.slots != nil {
+		<-j.s.slots
+	}
 	j.s.log.Debug("ollamasim: generation", "path", path, "tokens", len(j.tokens), "cancelled", cancelled,
-		"failed", errors.Is(err, errFailed), "duration", now.Sub(j.start))
+		"failed", failed, "repeat_cut", cut, "duration", now.Sub(j.start))
 }
 
 // metrics are the timing fields of a final frame, in nanoseconds.

@@ -46,18 +46,39 @@ type oaRequest struct {
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
-	MaxTokens int `json:"max_tokens"`
+	MaxTokens       int     `json:"max_tokens"`
+	ReasoningEffort *string `json:"reasoning_effort"`
 }
 
+// oaDelta is a streamed delta. As Ollama sends it, role and content are
+// always present; reasoning only when the model thinks.
 type oaDelta struct {
-	Role    string `json:"role,omitempty"`
-	Content string `json:"content,omitempty"`
+	Role      string `json:"role"`
+	Content   string `json:"content"`
+	Reasoning string `json:"reasoning,omitempty"`
+}
+
+// oaThink maps reasoning_effort to think: "none" turns thinking off, a
+// level turns it on, absent leaves the model's default.
+func oaThink(effort *string) (*bool, error) {
+	if effort == nil {
+		return nil, nil
+	}
+	switch *effort {
+	case "none":
+		off := false
+		return &off, nil
+	case "low", "medium", "high":
+		on := true
+		return &on, nil
+	}
+	return nil, fmt.Errorf("invalid reasoning_effort %q", *effort)
 }
 
 type oaChoice struct {
 	Index        int      `json:"index"`
 	Delta        *oaDelta `json:"delta,omitempty"`
-	Message      *Message `json:"message,omitempty"`
+	Message      *oaDelta `json:"message,omitempty"`
 	FinishReason *string  `json:"finish_reason"`
 }
 
@@ -102,19 +123,31 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 	for _, m := range req.Messages {
 		msgs = append(msgs, Message{Role: strings.ToLower(m.Role), Content: string(m.Content)})
 	}
+	think, err := oaThink(req.ReasoningEffort)
+	sp := jobSpec{model: req.Model, msgs: msgs, stream: req.Stream, maxTokens: req.MaxTokens, think: think}
 	switch {
+	case err != nil:
+		writeOAError(w, http.StatusBadRequest, err.Error())
+		return
 	case strings.TrimSpace(req.Model) == "":
 		writeOAError(w, http.StatusBadRequest, "model is required")
 		return
 	case !s.installed(req.Model):
-		s.startJob(r, req.Model, msgs, req.Stream, http.StatusNotFound, 0)
+		sp.status = http.StatusNotFound
+		s.startJob(r, sp)
 		writeOAError(w, http.StatusNotFound, fmt.Sprintf("model '%s' not found", req.Model))
 		return
 	case len(msgs) == 0:
 		writeOAError(w, http.StatusBadRequest, "[] is too short - 'messages'")
 		return
+	case isMarked(req.Model, MarkerBroken):
+		sp.status = http.StatusInternalServerError
+		s.startJob(r, sp)
+		writeOAError(w, http.StatusInternalServerError, loadFailure(req.Model))
+		return
 	}
-	j := s.startJob(r, req.Model, msgs, req.Stream, http.StatusOK, req.MaxTokens)
+	sp.status = http.StatusOK
+	j := s.startJob(r, sp)
 	base := oaResponse{
 		ID:                fmt.Sprintf("chatcmpl-%d", s.id()),
 		Created:           time.Now().Unix(),
@@ -131,9 +164,13 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, errFailed):
 			writeOAError(w, http.StatusInternalServerError, failMessage)
-		case err == nil:
+		case err == nil || errors.Is(err, errRepeatCut):
+			msg := &oaDelta{Role: "assistant", Content: text.String()}
+			if j.thinking {
+				msg = &oaDelta{Role: "assistant", Reasoning: text.String()}
+			}
 			base.Object = "chat.completion"
-			base.Choices = []oaChoice{{Message: &Message{Role: "assistant", Content: text.String()}, FinishReason: &finish}}
+			base.Choices = []oaChoice{{Message: msg, FinishReason: &finish}}
 			base.Usage = usage
 			writeJSON(w, http.StatusOK, base)
 		}
@@ -156,12 +193,14 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 		c.Choices = []oaChoice{{Delta: d, FinishReason: reason}}
 		return c
 	}
-	err := j.pace(r.Context(), func(i int, tok string) error {
-		d := &oaDelta{Content: tok}
+	err = j.pace(r.Context(), func(i int, tok string) error {
+		d := &oaDelta{Role: "assistant", Content: tok}
+		if j.thinking {
+			d.Content, d.Reasoning = "", tok
+		}
 		if i == 0 {
 			w.Header().Set("Content-Type", "text/event-stream")
 			w.Header().Set("Cache-Control", "no-cache")
-			d.Role = "assistant"
 		}
 		return send(chunk(d, nil))
 	})
@@ -169,7 +208,7 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errFailed):
 		_ = send(map[string]any{"error": oaError(http.StatusInternalServerError, failMessage)})
 	case err == nil:
-		err = send(chunk(&oaDelta{}, &finish))
+		err = send(chunk(&oaDelta{Role: "assistant"}, &finish))
 		if err == nil && req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
 			u := base
 			u.Choices, u.Usage = []oaChoice{}, usage

@@ -63,13 +63,15 @@ func TestOpenAIStreamShape(t *testing.T) {
 		switch {
 		case i < n:
 			ch := c.Choices[0]
-			if ch.FinishReason != nil || ch.Delta == nil || ch.Delta.Content == nil || (ch.Delta.Role != nil) != (i == 0) {
+			if ch.FinishReason != nil || ch.Delta == nil || ch.Delta.Content == nil || ch.Delta.Role == nil || *ch.Delta.Role != "assistant" {
 				t.Fatalf("content event %d: %s", i, d)
 			}
 			text.WriteString(*ch.Delta.Content)
 		case i == n:
 			ch := c.Choices[0]
-			if ch.FinishReason == nil || *ch.FinishReason != "stop" || ch.Delta == nil || ch.Delta.Content != nil {
+			// As captured: {"role":"assistant","content":""} with the reason.
+			if ch.FinishReason == nil || *ch.FinishReason != "stop" || ch.Delta == nil || ch.Delta.Content == nil || *ch.Delta.Content != "" ||
+				ch.Delta.Role == nil || *ch.Delta.Role != "assistant" {
 				t.Fatalf("finish event: %s", d)
 			}
 		default:

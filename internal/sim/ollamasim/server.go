@@ -7,6 +7,18 @@
 // Answers are deterministic (see Reply), latency is configurable, and every
 // chat request is recorded so tests can assert on what was sent, on
 // cancellation and on concurrency.
+//
+// It also has the quirks a real Ollama showed (captures in
+// shared/reference/ollama-real): one generation at a time by default
+// (Options.Parallel, as OLLAMA_NUM_PARALLEL), the others waiting inside the
+// server; thinking-capable models that stream their whole answer as
+// thinking text unless the request says "think": false; a 200 stream that
+// ends with no done frame and no error after more than 30 identical tokens;
+// HTTP 500 with a multi-line message full of server paths for a model that
+// fails to load; silent truncation of prompts longer than the context; and
+// OpenAI-style deltas that carry "role" every time, ending with
+// {"role":"assistant","content":""}. Model name markers select the quirky
+// models (see MarkerThink, MarkerRepeat, MarkerBroken).
 package ollamasim
 
 import (
@@ -40,14 +52,29 @@ type Options struct {
 	// end; non-streaming requests get 500. A reply with fewer tokens fails
 	// in place of its final frame.
 	FailAfterTokens int
+	// Parallel is how many generations run at once, as Ollama's
+	// OLLAMA_NUM_PARALLEL: 0 means 1, Ollama's default; negative means no
+	// limit. The others wait inside the server (recorded on arrival, but
+	// not in flight) until a generation ends.
+	Parallel int
+	// Thinking names further thinking-capable models (besides names with
+	// MarkerThink): they stream their answer as thinking text unless the
+	// request says "think": false.
+	Thinking []string
+	// ContextLength is each model's context in tokens (0 means 4096, as
+	// the captured server reported). A longer prompt is cut silently: older
+	// messages first, then the start of the last one. A request's
+	// options.num_ctx overrides it.
+	ContextLength int
 	// Logger receives one debug line per generation; nil discards.
 	Logger *slog.Logger
 }
 
 // Message is one chat message as the simulator reads it.
 type Message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role     string `json:"role"`
+	Content  string `json:"content"`
+	Thinking string `json:"thinking,omitempty"`
 }
 
 // Recorded is one generation request the simulator received (native chat,
@@ -57,12 +84,22 @@ type Recorded struct {
 	Model       string
 	Messages    []Message // for /api/generate: the system and prompt as messages
 	Stream      bool
-	Status      int // HTTP status answered (200 for streams, even when they fail in-band)
+	Think       *bool // the request's think (reasoning_effort on /v1), nil when absent
+	Thinking    bool  // the answer was streamed as thinking text
+	Status      int   // HTTP status answered (200 for streams, even when they fail in-band)
 	Start       time.Time
+	Running     time.Time // when it got a parallel slot; zero while it waits
 	End         time.Time // zero while the request runs
 	Cancelled   bool      // the client went away before the answer was complete
 	CancelledAt time.Time
 	Completed   bool // the final frame was sent
+	// PromptTokens is the prompt's size in simulated tokens after any
+	// truncation; PromptTruncated says the prompt exceeded the context.
+	PromptTokens    int
+	PromptTruncated bool
+	// RepeatCut: the stream ended without done after more than 30
+	// identical tokens.
+	RepeatCut bool
 }
 
 // Server is the simulator; it implements http.Handler. Run it with
@@ -74,11 +111,16 @@ type Server struct {
 	models map[string]bool // full names, name:tag
 	mux    *http.ServeMux
 
+	slots  chan struct{} // nil: no limit
+	thinks map[string]bool
+
 	mu          sync.Mutex
 	reqs        []Recorded
 	inFlight    int
 	maxInFlight int
-	arrived     chan struct{} // closed and replaced on each recorded arrival
+	waiting     int
+	loaded      map[string]time.Time // model → expiry, for /api/ps
+	arrived     chan struct{}        // closed and replaced on each recorded arrival
 	nextID      int
 }
 
@@ -90,6 +132,17 @@ func New(opts Options) *Server {
 		born:    time.Now(),
 		models:  make(map[string]bool),
 		arrived: make(chan struct{}),
+		thinks:  make(map[string]bool),
+		loaded:  make(map[string]time.Time),
+	}
+	switch {
+	case opts.Parallel == 0:
+		s.slots = make(chan struct{}, 1)
+	case opts.Parallel > 0:
+		s.slots = make(chan struct{}, opts.Parallel)
+	}
+	for _, m := range opts.Thinking {
+		s.thinks[fullName(m)] = true
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -106,6 +159,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /{$}", s.handleRoot)
 	mux.HandleFunc("GET /api/version", s.handleVersion)
 	mux.HandleFunc("GET /api/tags", s.handleTags)
+	mux.HandleFunc("GET /api/ps", s.handlePs)
 	mux.HandleFunc("POST /api/chat", s.handleChat)
 	mux.HandleFunc("POST /api/generate", s.handleGenerate)
 	mux.HandleFunc("POST /v1/chat/completions", s.handleOpenAI)
@@ -133,11 +187,19 @@ func (s *Server) Requests() []Recorded {
 	return out
 }
 
-// InFlight returns how many generations are running now.
+// InFlight returns how many generations are running now (holding one of
+// the Parallel slots).
 func (s *Server) InFlight() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.inFlight
+}
+
+// Waiting returns how many generations wait inside the server for a slot.
+func (s *Server) Waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
 }
 
 // MaxInFlight returns the largest number of generations that ran at once.
@@ -165,14 +227,14 @@ func (s *Server) WaitRequests(ctx context.Context, n int) error {
 	}
 }
 
-// record stores a new arrival and returns its index; running counts it as
-// in flight in the same step, so a waiter never sees one without the other.
-func (s *Server) record(rec Recorded, running bool) int {
+// record stores a new arrival and returns its index; waiting counts it as
+// waiting for a slot in the same step, so a waiter never sees one without
+// the other.
+func (s *Server) record(rec Recorded, waiting bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if running {
-		s.inFlight++
-		s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	if waiting {
+		s.waiting++
 	}
 	s.reqs = append(s.reqs, rec)
 	close(s.arrived)
@@ -180,14 +242,10 @@ func (s *Server) record(rec Recorded, running bool) int {
 	return len(s.reqs) - 1
 }
 
-// update changes a recorded request under the lock; done also ends its
-// in-flight count.
-func (s *Server) update(i int, done bool, f func(*Recorded)) {
+// update changes a recorded request under the lock.
+func (s *Server) update(i int, f func(*Recorded)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if done {
-		s.inFlight--
-	}
 	f(&s.reqs[i])
 }
 
