@@ -67,6 +67,11 @@ func (s RunState) Final() bool {
 	return false
 }
 
+// Valid reports whether s is one of the known run states.
+func (s RunState) Valid() bool {
+	return s == StateQueued || s == StateRunning || s.Final()
+}
+
 // Stage numbers and names of the pipeline (docs/api.md, "Stages").
 const (
 	StageSafety       = 1

@@ -1,7 +1,8 @@
 // Package store defines the records the server keeps about runs, their stages,
 // events and media, and the Store interface every storage backend implements.
 //
-// The package imports only the standard library; adapters such as
+// The package imports only the standard library and the wire vocabulary
+// (package api); adapters such as
 // internal/store/sqlite implement Store, and internal/store/storetest holds the
 // conformance suite each of them must pass.
 package store
@@ -12,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/api"
 )
 
 // Sentinel errors returned by every Store implementation, checked with errors.Is.
@@ -115,12 +118,12 @@ type Run struct {
 	Media []Media
 }
 
-// Stage result statuses.
+// Stage result statuses (the same words as in stage events).
 const (
-	StageStarted = "started"
-	StageDone    = "done"
-	StageSkipped = "skipped"
-	StageFailed  = "failed"
+	StageStarted = api.StageStarted
+	StageDone    = api.StageDone
+	StageSkipped = api.StageSkipped
+	StageFailed  = api.StageFailed
 )
 
 // StageResult is what one stage of a run produced.
