@@ -47,17 +47,21 @@ func newLogger(w io.Writer) *slog.Logger {
 
 // serve runs the server until ctx ends, then shuts down within a bound:
 // stop accepting, end every SSE stream, interrupt in-flight runs.
+//
+// The port is bound, and NewApp takes the data dir's lock, before any state
+// is touched: a second server on the same port or data dir fails without
+// changing the first one's runs.
 func serve(ctx context.Context, s Settings, log *slog.Logger, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	}
 	app, err := NewApp(ctx, s, log)
 	if err != nil {
+		_ = ln.Close()
 		return err
 	}
 	log.Info("settings", app.Settings.logAttrs()...)
-	ln, err := net.Listen("tcp", app.Settings.Addr)
-	if err != nil {
-		_ = app.Shutdown(context.Background())
-		return fmt.Errorf("listen on %s: %w", app.Settings.Addr, err)
-	}
 	srv := &http.Server{Handler: app.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	fmt.Fprintf(stdout, "ai4artsed is running at http://%s/\n", ln.Addr())
 	if f, ok := stdout.(*os.File); ok {
