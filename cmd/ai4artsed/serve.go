@@ -62,7 +62,7 @@ func serve(ctx context.Context, s Settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	log.Info("settings", app.Settings.logAttrs()...)
-	srv := &http.Server{Handler: app.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := app.API.HTTPServer() // its timeouts: httpapi.Timeouts
 	fmt.Fprintf(stdout, "ai4artsed is running at http://%s/\n", ln.Addr())
 	if f, ok := stdout.(*os.File); ok {
 		_ = f.Sync()

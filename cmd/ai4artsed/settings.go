@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/httpapi"
 )
 
 // Settings are the effective settings of SPEC section 3: flags override the
@@ -42,6 +44,9 @@ type Settings struct {
 	// attempt. It has no environment variable; zero takes the supervisor's
 	// default (supervisor.DefaultBackoff). Tests shorten it.
 	SwarmBackoff time.Duration
+	// HTTPTimeouts bound slow HTTP clients. They have no environment
+	// variables; zero fields take httpapi's defaults. Tests shorten them.
+	HTTPTimeouts httpapi.Timeouts
 
 	Demo bool
 	Sim  SimSettings

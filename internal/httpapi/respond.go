@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"os"
 
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 )
@@ -100,6 +101,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the body is larger than 1 MiB")
+			return false
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			writeError(w, http.StatusRequestTimeout, "request_timeout", "the body did not arrive in time")
 			return false
 		}
 		writeError(w, http.StatusBadRequest, "bad_json", "malformed JSON body: "+err.Error())

@@ -23,7 +23,7 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Web != nil {
 		mux.Handle("/", getOnly(s.cfg.Web))
 	}
-	return s.recoverPanics(mux)
+	return s.recoverPanics(s.deadlines(mux))
 }
 
 // getOnly answers 405 to anything but GET and HEAD.

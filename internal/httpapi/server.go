@@ -49,6 +49,8 @@ type Config struct {
 	Demo     bool
 	// AdminToken guards the admin routes (runtime profiles); empty: off.
 	AdminToken string
+	// Timeouts bound slow clients; zero fields take the defaults.
+	Timeouts Timeouts
 }
 
 // Server is the HTTP API.
@@ -69,6 +71,7 @@ func New(cfg Config) *Server {
 	if cfg.Ping <= 0 {
 		cfg.Ping = 15 * time.Second
 	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
 	s.handler = s.routes()
 	return s
