@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 )
 
 // maxLine is the longest line a stream may carry.
@@ -22,7 +24,7 @@ const maxErrorBody = 64 << 10
 // timeout and the names used in error messages.
 type transport struct {
 	provider string // "ollama" or "openai"
-	display  string // base URL with any password redacted, for messages
+	display  string // base URL without its user info, for messages
 	hc       *http.Client
 	timeout  time.Duration
 }
@@ -31,11 +33,7 @@ func newTransport(provider, baseURL string, hc *http.Client, timeout time.Durati
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	display := baseURL
-	if u, err := url.Parse(baseURL); err == nil {
-		display = u.Redacted()
-	}
-	return transport{provider: provider, display: display, hc: hc, timeout: timeout}
+	return transport{provider: provider, display: redact.URL(baseURL), hc: hc, timeout: timeout}
 }
 
 // collector concatenates the streamed text and forwards it to the caller.
