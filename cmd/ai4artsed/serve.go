@@ -26,8 +26,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.BoolVar(&s.Demo, "demo", false, "start the built-in simulators and use them")
 	fs.StringVar(&s.DataDir, "data-dir", s.DataDir, "directory of the database and media files")
 	simFlags(fs, &s.Sim)
+	setUsage(fs, "ai4artsed serve [flags]")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseFailed(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ai4artsed serve: unexpected argument %q\n", fs.Arg(0))
@@ -39,6 +40,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return 1
 	}
 	return 0
+}
+
+// setUsage makes fs's help start with line instead of "Usage of NAME:".
+func setUsage(fs *flag.FlagSet, line string) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s\n\nflags:\n", line)
+		fs.PrintDefaults()
+	}
+}
+
+// parseFailed is the exit code after a flag.Parse error: 0 when help was
+// asked for (the flag package has printed it), else 2.
+func parseFailed(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }
 
 func newLogger(w io.Writer) *slog.Logger {
