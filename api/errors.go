@@ -12,6 +12,7 @@ const (
 	CodeBadJSON          Code = "bad_json"
 	CodeUnsupportedMedia Code = "unsupported_media_type"
 	CodeTooLarge         Code = "too_large"
+	CodeRequestTimeout   Code = "request_timeout"
 	CodeNotAnImage       Code = "not_an_image"
 	CodeUnknownConfig    Code = "unknown_config"
 	CodeUnknownUpload    Code = "unknown_upload"

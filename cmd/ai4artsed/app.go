@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/datadir"
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/httpapi"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
@@ -50,6 +51,15 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 			a.closeAll()
 		}
 	}()
+	// The data dir lock comes before anything that reads or changes state
+	// (the store's InterruptUnfinished above all), so a second process on
+	// the same dir changes nothing. With PostgreSQL it still guards the
+	// media files; several replicas sharing one database are a later issue.
+	lock, err := datadir.Lock(s.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { _ = lock.Close() })
 	cat, problems, err := catalog.Load(catalog.Builtin(), s.ConfigDir, log)
 	if err != nil {
 		return nil, fmt.Errorf("configs: %w", err)
@@ -124,6 +134,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Pipeline: p, Store: db, Hub: a.Hub, Catalog: cat, Files: files, Backends: backends,
 		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo, AdminToken: s.AdminToken,
 		Language: s.Language,
+		Timeouts: s.HTTPTimeouts,
 	})
 	return a, nil
 }

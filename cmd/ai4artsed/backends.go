@@ -11,6 +11,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/httpapi"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
@@ -51,12 +52,12 @@ func (b *backendLister) Backends(ctx context.Context) []httpapi.BackendStatus {
 		for _, kb := range []struct{ name, kind, url string }{
 			{"swarmui", "image", b.s.SwarmURL}, {"comfyui", "image", b.s.ComfyURL},
 		} {
-			out = append(out, httpapi.BackendStatus{Name: kb.name, Kind: kb.kind, URL: kb.url,
+			out = append(out, httpapi.BackendStatus{Name: kb.name, Kind: kb.kind, URL: redact.URL(kb.url),
 				State: string(st.State), Detail: st.Detail, CheckedAt: st.CheckedAt})
 		}
 	}
 	if b.s.OpenAIBaseURL != "" {
-		out = append(out, httpapi.BackendStatus{Name: "openai", Kind: "llm", URL: b.s.OpenAIBaseURL,
+		out = append(out, httpapi.BackendStatus{Name: "openai", Kind: "llm", URL: redact.URL(b.s.OpenAIBaseURL),
 			State: "unknown", Detail: "not probed: calls are billed"})
 	}
 	return out
@@ -68,7 +69,7 @@ func (b *backendLister) probeOllama(ctx context.Context) httpapi.BackendStatus {
 	if !b.llm.CheckedAt.IsZero() && time.Since(b.llm.CheckedAt) < 2*time.Second {
 		return b.llm
 	}
-	st := httpapi.BackendStatus{Name: "ollama", Kind: "llm", URL: b.s.OllamaURL, State: "down", CheckedAt: time.Now().UTC()}
+	st := httpapi.BackendStatus{Name: "ollama", Kind: "llm", URL: redact.URL(b.s.OllamaURL), State: "down", CheckedAt: time.Now().UTC()}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if v, err := b.ollama.Version(ctx); err != nil {

@@ -11,11 +11,17 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
+
+// runInterception is run's interception config when --interception is not
+// given. It cannot be the API's default, catalog.DefaultInterception: that
+// one takes its rules from the request's context.
+const runInterception = "dada"
 
 // runRun implements `ai4artsed run [--interception ID] [--output ID] [--demo] PROMPT`:
 // the interception run, then a generation run from its text (the UI's flow;
@@ -29,14 +35,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	interception := fs.String("interception", "", "interception config id (default: the output's default flow)")
+	interception := fs.String("interception", runInterception,
+		fmt.Sprintf("interception config id (the API's default, %q, needs a context, which run does not take)", catalog.DefaultInterception))
 	output := fs.String("output", "", "output config id")
 	lang := fs.String("lang", s.Language, "language of messages: de or en")
 	fs.BoolVar(&s.Demo, "demo", false, "use the built-in simulators")
 	fs.StringVar(&s.DataDir, "data-dir", s.DataDir, "directory of the database and media files")
 	simFlags(fs, &s.Sim)
+	setUsage(fs, "ai4artsed run [flags] PROMPT")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseFailed(err)
 	}
 	prompt := strings.TrimSpace(strings.Join(fs.Args(), " "))
 	if prompt == "" {
@@ -51,9 +59,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	}
 	defer func() { _ = app.Shutdown(context.Background()) }()
 	r := &cliRun{app: app, stderr: stderr, bar: isTerminal(stderr)}
-	if *interception == "" {
-		*interception = "dada"
-	}
 	text, err := r.follow(ctx, pipeline.Request{Stages: pipeline.StagesInterception, Prompt: prompt, Interception: *interception, Lang: *lang, ClientID: "cli"})
 	if err != nil {
 		fmt.Fprintln(stderr, "ai4artsed:", err)

@@ -26,8 +26,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.BoolVar(&s.Demo, "demo", false, "start the built-in simulators and use them")
 	fs.StringVar(&s.DataDir, "data-dir", s.DataDir, "directory of the database and media files")
 	simFlags(fs, &s.Sim)
+	setUsage(fs, "ai4artsed serve [flags]")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseFailed(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ai4artsed serve: unexpected argument %q\n", fs.Arg(0))
@@ -41,25 +42,46 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	return 0
 }
 
+// setUsage makes fs's help start with line instead of "Usage of NAME:".
+func setUsage(fs *flag.FlagSet, line string) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s\n\nflags:\n", line)
+		fs.PrintDefaults()
+	}
+}
+
+// parseFailed is the exit code after a flag.Parse error: 0 when help was
+// asked for (the flag package has printed it), else 2.
+func parseFailed(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
 func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // serve runs the server until ctx ends, then shuts down within a bound:
 // stop accepting, end every SSE stream, interrupt in-flight runs.
+//
+// The port is bound, and NewApp takes the data dir's lock, before any state
+// is touched: a second server on the same port or data dir fails without
+// changing the first one's runs.
 func serve(ctx context.Context, s Settings, log *slog.Logger, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	}
 	app, err := NewApp(ctx, s, log)
 	if err != nil {
+		_ = ln.Close()
 		return err
 	}
 	log.Info("settings", app.Settings.logAttrs()...)
 	checkLLM(ctx, app.Settings, app.Ollama, log)
-	ln, err := net.Listen("tcp", app.Settings.Addr)
-	if err != nil {
-		_ = app.Shutdown(context.Background())
-		return fmt.Errorf("listen on %s: %w", app.Settings.Addr, err)
-	}
-	srv := &http.Server{Handler: app.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := app.API.HTTPServer() // its timeouts: httpapi.Timeouts
 	fmt.Fprintf(stdout, "ai4artsed is running at http://%s/\n", ln.Addr())
 	if f, ok := stdout.(*os.File); ok {
 		_ = f.Sync()

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/httpapi"
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 )
 
 // Settings are the effective settings (README.md, "Settings"): flags override the
@@ -43,6 +46,9 @@ type Settings struct {
 	// attempt. It has no environment variable; zero takes the supervisor's
 	// default (supervisor.DefaultBackoff). Tests shorten it.
 	SwarmBackoff time.Duration
+	// HTTPTimeouts bound slow HTTP clients. They have no environment
+	// variables; zero fields take httpapi's defaults. Tests shorten them.
+	HTTPTimeouts httpapi.Timeouts
 
 	Demo bool
 	Sim  SimSettings
@@ -155,7 +161,7 @@ func (s *Settings) validate() error {
 	}
 	for key, u := range map[string]string{"OLLAMA_URL": s.OllamaURL, "SWARMUI_URL": s.SwarmURL, "COMFYUI_URL": s.ComfyURL} {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return fmt.Errorf("settings: %s=%q: want an http(s) URL", key, u)
+			return fmt.Errorf("settings: %s=%q: want an http(s) URL", key, redact.URL(u))
 		}
 	}
 	if s.DatabaseURL != "" && !strings.HasPrefix(s.DatabaseURL, "postgres://") && !strings.HasPrefix(s.DatabaseURL, "postgresql://") {
@@ -183,36 +189,26 @@ func simFlags(fs *flag.FlagSet, s *SimSettings) {
 	fs.DurationVar(&s.StartupDelay, "startup-delay", s.StartupDelay, "time before the simulators answer health checks")
 }
 
-// logValue lists the effective settings with secrets redacted.
+// logAttrs lists the effective settings with secrets, and the user info of
+// every URL, redacted.
 func (s Settings) logAttrs() []any {
 	return []any{
-		"addr", s.Addr, "data_dir", s.DataDir, "database", redactURL(s.DatabaseURL), "config_dir", s.ConfigDir,
+		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "config_dir", s.ConfigDir,
 		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "queue_max", s.QueueMax,
-		"max_runs_per_client", s.MaxRunsClient, "admin_token", redact(s.AdminToken),
-		"ollama_url", s.OllamaURL, "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
-		"openai_base_url", s.OpenAIBaseURL,
-		"openai_api_key", redact(s.OpenAIAPIKey), "model_interception", s.ModelInterception,
+		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken),
+		"ollama_url", redact.URL(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
+		"openai_base_url", redact.URL(s.OpenAIBaseURL),
+		"openai_api_key", redactSecret(s.OpenAIAPIKey), "model_interception", s.ModelInterception,
 		"model_safety", s.ModelSafety, "model_translation", s.ModelTranslation, "model_optimization", s.ModelOptimization,
-		"swarmui_url", s.SwarmURL, "comfyui_url", s.ComfyURL, "swarmui_auto_start", s.SwarmAutoStart,
+		"swarmui_url", redact.URL(s.SwarmURL), "comfyui_url", redact.URL(s.ComfyURL), "swarmui_auto_start", s.SwarmAutoStart,
 		"swarmui_start_command", s.SwarmStartCommand != "", "swarmui_startup_timeout", s.SwarmStartupTimeout,
 		"swarmui_health_check_interval", s.SwarmHealthInterval, "swarmui_stop_on_exit", s.SwarmStopOnExit, "generation_timeout", s.GenerationTimeout, "demo", s.Demo,
 	}
 }
 
-func redact(secret string) string {
+func redactSecret(secret string) string {
 	if secret == "" {
 		return ""
 	}
 	return "[set, redacted]"
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "redacted")
-	}
-	return u.String()
 }

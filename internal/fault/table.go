@@ -28,6 +28,7 @@ var codes = map[api.Code]codeInfo{
 	api.CodeBadJSON:          {http.StatusBadRequest, T("Die Anfrage ist kein gültiges JSON.", "The request is not valid JSON.")},
 	api.CodeUnsupportedMedia: {http.StatusUnsupportedMediaType, T("Die Anfrage muss JSON sein.", "The request must be JSON.")},
 	api.CodeTooLarge:         {http.StatusRequestEntityTooLarge, T("Das ist zu groß.", "That is too large.")},
+	api.CodeRequestTimeout:   {http.StatusRequestTimeout, T("Die Anfrage kam nicht rechtzeitig an. Versuch es noch einmal.", "The request did not arrive in time. Try again.")},
 	api.CodeNotAnImage:       {http.StatusBadRequest, T("Das ist kein Bild, das wir lesen können (PNG, JPEG oder WebP).", "That is not an image we can read (PNG, JPEG or WebP).")},
 	api.CodeUnknownConfig:    {http.StatusNotFound, T("Diese Verwandlung gibt es nicht.", "This transformation does not exist.")},
 	api.CodeUnknownUpload:    {http.StatusNotFound, T("Das hochgeladene Bild gibt es nicht mehr. Bitte lade es noch einmal hoch.", "The uploaded image no longer exists. Please upload it again.")},

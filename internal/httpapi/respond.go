@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -104,6 +105,8 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool 
 		switch {
 		case errors.As(err, &tooLarge):
 			s.fail(w, r, fault.New(api.CodeTooLarge, "Die Anfrage ist größer als 1 MiB.", "The body is larger than 1 MiB."))
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			s.fail(w, r, fault.New(api.CodeRequestTimeout, "Die Anfrage kam nicht rechtzeitig an.", "The body did not arrive in time."))
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			s.fail(w, r, fault.Invalid(typeErr.Field, "Dieser Wert hat die falsche Art ("+typeErr.Value+").",
 				"This value has the wrong type ("+typeErr.Value+")."))

@@ -39,7 +39,7 @@ func (s *Server) routes() http.Handler {
 		s.fail(w, r, fault.New(api.CodeCrossOrigin, "Anfragen von anderen Webseiten sind nicht erlaubt.",
 			"Cross-origin requests are not allowed."))
 	}))
-	return s.recoverPanics(cop.Handler(mux))
+	return s.recoverPanics(s.deadlines(cop.Handler(mux)))
 }
 
 // probeMethods are the methods allowedMethods tries.

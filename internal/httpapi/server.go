@@ -70,6 +70,8 @@ type Config struct {
 	AdminToken string
 	// Language is the default language of messages ("de" or "en").
 	Language string
+	// Timeouts bound slow clients; zero fields take the defaults.
+	Timeouts Timeouts
 }
 
 // Server is the HTTP API.
@@ -94,6 +96,7 @@ func New(cfg Config) *Server {
 	if cfg.Ping <= 0 {
 		cfg.Ping = 15 * time.Second
 	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
 	s.handler = s.routes()
 	return s

@@ -25,6 +25,7 @@ type uploadResponse struct {
 // createUpload accepts one image in the multipart field "image". The bytes
 // are decoded to check them; the file name and declared type are ignored.
 func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
+	extendBodyDeadline(w, s.cfg.Timeouts.Upload)
 	r.Body = http.MaxBytesReader(w, r.Body, media.MaxUploadBytes+64<<10)
 	mr, err := r.MultipartReader()
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 )
 
 // maxLine is the longest line a stream may carry.
@@ -24,7 +26,7 @@ const maxErrorBody = 64 << 10
 // and the names used in error messages.
 type transport struct {
 	provider string // "ollama" or "openai"
-	display  string // base URL with any password redacted, for messages
+	display  string // base URL without its user info, for messages
 	hc       *http.Client
 	log      *slog.Logger
 
@@ -37,10 +39,7 @@ func newTransport(provider, baseURL string, hc *http.Client, timeout time.Durati
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	display := baseURL
-	if u, err := url.Parse(baseURL); err == nil {
-		display = u.Redacted()
-	}
+	display := redact.URL(baseURL)
 	t := transport{
 		provider: provider, display: display, hc: hc, log: slog.New(slog.DiscardHandler),
 		timeout: timeout, timeoutName: "call timeout", firstTokenName: "first-token timeout", idleName: "idle timeout",

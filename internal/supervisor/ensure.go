@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 )
 
 // Messages passed to Ensure's onStarting callback.
@@ -103,7 +105,7 @@ func (s *Supervisor) decide(began time.Time, r probeResult, open []string) (*att
 	if len(open) > 0 {
 		if r.swarm == nil {
 			return nil, fmt.Errorf("%w: SwarmUI at %s answers but was not started by this server and its ComfyUI does not answer (%s); not touching it",
-				ErrForeign, s.cfg.SwarmURL, r.detail())
+				ErrForeign, redact.URL(s.cfg.SwarmURL), r.detail())
 		}
 		return nil, fmt.Errorf("%w: something else is listening on %s but does not answer like SwarmUI (%s); not touching it",
 			ErrForeign, strings.Join(open, " and "), r.detail())

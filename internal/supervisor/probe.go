@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 )
 
 // maxProbeBody bounds how much of a health answer is read.
@@ -99,23 +101,30 @@ func (s *Supervisor) probeComfy(ctx context.Context) error {
 
 // getJSON sends req and decodes a 200 JSON answer into v.
 func (s *Supervisor) getJSON(req *http.Request, v any) error {
+	// Messages name the request without the URL's credentials.
+	where := req.Method + " " + redact.URL(req.URL.String())
 	resp, err := s.client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("no answer within %s (%s %s)", s.cfg.ProbeTimeout, req.Method, req.URL)
+			return fmt.Errorf("no answer within %s (%s)", s.cfg.ProbeTimeout, where)
+		}
+		// net/http hides only the password; the user name may be a token.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = redact.URL(ue.URL)
 		}
 		return err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxProbeBody))
 	if err != nil {
-		return fmt.Errorf("%s %s: read answer: %w", req.Method, req.URL, err)
+		return fmt.Errorf("%s: read answer: %w", where, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: HTTP %d: %s", req.Method, req.URL, resp.StatusCode, snippet(data))
+		return fmt.Errorf("%s: HTTP %d: %s", where, resp.StatusCode, snippet(data))
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%s %s: answer is not the expected JSON: %s", req.Method, req.URL, snippet(data))
+		return fmt.Errorf("%s: answer is not the expected JSON: %s", where, snippet(data))
 	}
 	return nil
 }
