@@ -16,7 +16,7 @@ type loraNode struct {
 	Strength, Clip float64
 }
 
-// loraNodes returns the LoRA loaders of a graph, sorted by LoRA name.
+// loraNodes returns the LoRA loaders of a graph by LoRA name.
 func loraNodes(t *testing.T, g map[string]wfNode) map[string]loraNode {
 	t.Helper()
 	out := map[string]loraNode{}
