@@ -11,6 +11,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
+	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
 )
@@ -28,6 +29,22 @@ func (f *fakeLLM) Backend(string) string { return "fake" }
 
 func newPipeline(t *testing.T, l LLM) (*Pipeline, store.Store, *events.Hub) {
 	t.Helper()
+	return newPipelineWith(t, pipelineOptions{LLM: l})
+}
+
+// pipelineOptions are what a test may set on the pipeline newPipelineWith
+// builds; zero fields keep the defaults.
+type pipelineOptions struct {
+	LLM    LLM
+	Images *Images // nil: generation is unavailable
+	Files  bool    // give the pipeline a media store in a temporary directory
+	Models *Models // nil: Models{Interception: "ollama/m", Optimization: "ollama/opt"}
+}
+
+// newPipelineWith builds a pipeline on a fresh SQLite store and the built-in
+// catalog; it is shut down when the test ends.
+func newPipelineWith(t *testing.T, o pipelineOptions) (*Pipeline, store.Store, *events.Hub) {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db.sqlite"))
 	if err != nil {
 		t.Fatal(err)
@@ -37,8 +54,18 @@ func newPipeline(t *testing.T, l LLM) (*Pipeline, store.Store, *events.Hub) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var files *media.Files
+	if o.Files {
+		if files, err = media.NewFiles(filepath.Join(t.TempDir(), "media")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	models := Models{Interception: "ollama/m", Optimization: "ollama/opt"}
+	if o.Models != nil {
+		models = *o.Models
+	}
 	hub := events.NewHub(db)
-	p := New(Config{Store: db, Hub: hub, Catalog: cat, LLM: l, Models: Models{Interception: "ollama/m"}})
+	p := New(Config{Store: db, Hub: hub, Catalog: cat, LLM: o.LLM, Images: o.Images, Files: files, Models: models})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
