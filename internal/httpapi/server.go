@@ -41,6 +41,9 @@ type Config struct {
 	Hub      *events.Hub
 	Catalog  *catalog.Catalog
 	Files    *media.Files
+	// Images checks uploaded images and bounds how many are decoded at
+	// once; nil means media.NewChecker with its defaults.
+	Images   *media.Checker
 	Backends BackendLister // may be nil
 	Metrics  *Metrics      // may be nil
 	Web      http.Handler  // the UI at /
@@ -68,6 +71,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Ping <= 0 {
 		cfg.Ping = 15 * time.Second
+	}
+	if cfg.Images == nil {
+		cfg.Images = media.NewChecker(media.CheckerConfig{})
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
 	s.handler = s.routes()
