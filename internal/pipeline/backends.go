@@ -177,7 +177,8 @@ func (x *execution) uploadImages(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// imageErrorCode classifies errors of the image backends.
+// imageErrorCode classifies errors of the image backends: every sentinel
+// and typed error of comfy and swarm has a code.
 func imageErrorCode(err error) (string, bool) {
 	var pe *comfy.PromptError
 	var ee *comfy.ExecutionError
@@ -188,13 +189,15 @@ func imageErrorCode(err error) (string, bool) {
 		return "generation_failed", true
 	case errors.Is(err, supervisor.ErrNotRunning), errors.Is(err, supervisor.ErrForeign),
 		errors.Is(err, supervisor.ErrStartFailed), errors.Is(err, supervisor.ErrBackoff),
-		errors.Is(err, comfy.ErrUnavailable), errors.Is(err, swarm.ErrUnavailable):
+		errors.Is(err, comfy.ErrUnavailable), errors.Is(err, swarm.ErrUnavailable),
+		errors.Is(err, swarm.ErrInvalidSession):
 		return "backend_unavailable", true
 	case errors.Is(err, comfy.ErrTimeout), errors.Is(err, ErrGenerationTimeout):
 		return "generation_timeout", true
-	case errors.Is(err, swarm.ErrGenerationFailed):
+	case errors.Is(err, swarm.ErrGenerationFailed), errors.Is(err, comfy.ErrNoImages):
 		return "generation_failed", true
-	case errors.Is(err, ErrBackendGarbage), errors.Is(err, comfy.ErrBadResponse), errors.Is(err, swarm.ErrBadResponse):
+	case errors.Is(err, ErrBackendGarbage), errors.Is(err, comfy.ErrBadResponse), errors.Is(err, swarm.ErrBadResponse),
+		errors.Is(err, comfy.ErrImageTooLarge), errors.Is(err, swarm.ErrImageTooLarge):
 		return "backend_bad_response", true
 	case errors.Is(err, comfy.ErrInterrupted):
 		return "generation_interrupted", true
