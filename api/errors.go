@@ -26,6 +26,7 @@ const (
 	CodeTooManyRuns      Code = "too_many_runs"
 	CodeQueueFull        Code = "queue_full"
 	CodeShuttingDown     Code = "shutting_down"
+	CodeBusy             Code = "busy"
 
 	// How a run ended other than done.
 	CodeCancelled   Code = "cancelled"

@@ -14,12 +14,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ai4artsed/ai4artsed/internal/media"
 )
 
-// Response size limits.
+// Response size limits. An image is never read beyond what the media store
+// accepts.
 const (
 	maxJSONBody  = 64 << 20
-	maxImageBody = 512 << 20
+	maxImageBody = media.MaxUploadBytes
 	maxErrorBody = 512
 )
 
@@ -100,8 +103,8 @@ func (c *Client) do(ctx context.Context, op, method, route string, q url.Values,
 // statusError reads the start of the body, closes it and describes the status.
 func statusError(op string, resp *http.Response) error {
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return &StatusError{Op: op, StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return &StatusError{Op: op, StatusCode: resp.StatusCode, Reason: summarize(resp.Header.Get("Content-Type"), data), Body: snippet(data)}
 }
 
 // transportError classifies an error from http.Client.Do.
@@ -147,21 +150,9 @@ func decodeJSON(ctx context.Context, op string, resp *http.Response, out any) er
 		return transportError(ctx, op, err)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%w: %s: %s", ErrBadResponse, op, describeBody(resp.Header.Get("Content-Type"), data))
+		return badBody(op, resp.StatusCode, resp.Header.Get("Content-Type"), "not JSON", data)
 	}
 	return nil
-}
-
-// describeBody names what came instead of JSON, for error messages.
-func describeBody(contentType string, data []byte) string {
-	snippet := strings.TrimSpace(string(data))
-	if len(snippet) > 120 {
-		snippet = snippet[:120] + "..."
-	}
-	if contentType == "" {
-		contentType = "no content type"
-	}
-	return fmt.Sprintf("not JSON (%s): %q", contentType, snippet)
 }
 
 // isCtxErr reports whether err comes from a cancelled or expired context.

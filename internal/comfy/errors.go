@@ -22,6 +22,9 @@ var (
 	ErrTimeout = errors.New("comfy: generation timed out")
 	// ErrNoImages means the prompt finished without images on the wanted output.
 	ErrNoImages = errors.New("comfy: no output images")
+	// ErrImageTooLarge means an output image is larger than the media store
+	// accepts (media.MaxUploadBytes); it was not read past that limit.
+	ErrImageTooLarge = errors.New("comfy: output image too large")
 )
 
 // NodeError is one validation error of one node in a rejected workflow.
@@ -45,7 +48,8 @@ type PromptError struct {
 	Nodes   []NodeError // sorted by node id
 }
 
-// Error names each failing node, its class, input and problem, e.g.
+// Error names each failing node, its class, input and problem, shortened
+// and with credentials redacted, e.g.
 // "comfy: workflow rejected: node 4 (CheckpointLoaderSimple) input ckpt_name: value not in list: 'x.safetensors'".
 func (e *PromptError) Error() string {
 	if len(e.Nodes) == 0 {
@@ -53,7 +57,7 @@ func (e *PromptError) Error() string {
 		if e.Details != "" && e.Details != e.Message {
 			msg += " (" + e.Details + ")"
 		}
-		return "comfy: workflow rejected: " + msg
+		return "comfy: workflow rejected: " + brief(msg)
 	}
 	parts := make([]string, 0, len(e.Nodes))
 	for _, n := range e.Nodes {
@@ -71,7 +75,7 @@ func (e *PromptError) Error() string {
 		}
 		parts = append(parts, b.String())
 	}
-	return "comfy: workflow rejected: " + strings.Join(parts, "; ")
+	return "comfy: workflow rejected: " + brief(strings.Join(parts, "; "))
 }
 
 func lowerFirst(s string) string {
@@ -100,24 +104,31 @@ type ExecutionError struct {
 	Message       string
 }
 
-// Error names the failing node, its class and the exception.
+// Error names the failing node, its class and the exception, shortened and
+// with credentials redacted.
 func (e *ExecutionError) Error() string {
-	return fmt.Sprintf("comfy: node %s (%s) failed: %s: %s", e.NodeID, e.NodeType, e.ExceptionType, e.Message)
+	return brief(fmt.Sprintf("comfy: node %s (%s) failed: %s: %s", e.NodeID, e.NodeType, e.ExceptionType, e.Message))
 }
 
-// StatusError is an unexpected HTTP status from ComfyUI. It matches
-// ErrUnavailable for 502/503/504 and ErrBadResponse otherwise.
+// StatusError is an answer from ComfyUI that cannot be used: an unexpected
+// HTTP status, or a 2xx whose body is not what the route returns. It
+// matches ErrUnavailable for 502/503/504 and ErrBadResponse otherwise.
 type StatusError struct {
 	Op         string
 	StatusCode int
-	Body       string // the start of the body
+	// Reason is a short summary safe to show: what was wrong and what kind
+	// of body came (e.g. "not JSON: an HTML page of 5120 bytes").
+	Reason string
+	// Body is the start of the body with credentials redacted, for the
+	// server log only: an upstream may echo a request, headers included.
+	Body string
 }
 
-// Error names the operation, the status and the start of the body.
+// Error names the operation, the status and the reason, never the body.
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("comfy: %s: HTTP %d", e.Op, e.StatusCode)
-	if e.Body != "" {
-		msg += ": " + e.Body
+	if e.Reason != "" {
+		msg += ": " + e.Reason
 	}
 	return msg
 }

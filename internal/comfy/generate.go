@@ -159,7 +159,7 @@ func (c *Client) queuePrompt(ctx context.Context, graph json.RawMessage, clientI
 			PromptID string `json:"prompt_id"`
 		}
 		if json.Unmarshal(data, &ok) != nil || ok.PromptID == "" {
-			return "", fmt.Errorf("%w: queue prompt: %s", ErrBadResponse, describeBody(resp.Header.Get("Content-Type"), data))
+			return "", badBody("queue prompt", resp.StatusCode, resp.Header.Get("Content-Type"), "no prompt id", data)
 		}
 		return ok.PromptID, nil
 	case resp.StatusCode == http.StatusBadRequest:
@@ -167,15 +167,8 @@ func (c *Client) queuePrompt(ctx context.Context, graph json.RawMessage, clientI
 			return "", pe
 		}
 	}
-	return "", &StatusError{Op: "queue prompt", StatusCode: resp.StatusCode, Body: snippet(data)}
-}
-
-func snippet(data []byte) string {
-	s := string(bytes.TrimSpace(data))
-	if len(s) > maxErrorBody {
-		s = s[:maxErrorBody]
-	}
-	return s
+	return "", &StatusError{Op: "queue prompt", StatusCode: resp.StatusCode,
+		Reason: summarize(resp.Header.Get("Content-Type"), data), Body: snippet(data)}
 }
 
 // follow waits until prompt id has finished and returns its history entry.

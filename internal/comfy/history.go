@@ -135,7 +135,9 @@ func (c *Client) collect(ctx context.Context, e *historyEntry, outputNode string
 	return images, nil
 }
 
-// View downloads one file with GET /view; typ "" means "output".
+// View downloads one file with GET /view; typ "" means "output". A file
+// over media.MaxUploadBytes is ErrImageTooLarge, refused from its
+// Content-Length when ComfyUI sends one and otherwise read no further.
 func (c *Client) View(ctx context.Context, filename, subfolder, typ string) (*Image, error) {
 	if typ == "" {
 		typ = "output"
@@ -150,14 +152,20 @@ func (c *Client) View(ctx context.Context, filename, subfolder, typ string) (*Im
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if resp.ContentLength > maxImageBody {
+		return nil, fmt.Errorf("%w: %s: %d bytes, limit %d", ErrImageTooLarge, op, resp.ContentLength, maxImageBody)
+	}
 	ct := resp.Header.Get("Content-Type")
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxImageBody))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxImageBody+1))
 	if err != nil {
 		return nil, transportError(ctx, op, err)
 	}
+	if len(data) > maxImageBody {
+		return nil, fmt.Errorf("%w: %s: over %d bytes", ErrImageTooLarge, op, maxImageBody)
+	}
 	mt, _, _ := mime.ParseMediaType(ct)
 	if mt == "text/html" || mt == "application/json" || len(data) == 0 {
-		return nil, fmt.Errorf("%w: %s: %s", ErrBadResponse, op, describeBody(ct, data))
+		return nil, badBody(op, resp.StatusCode, ct, "not an image", data)
 	}
 	if !strings.HasPrefix(mt, "image/") {
 		mt = mime.TypeByExtension(strings.ToLower(path.Ext(filename)))

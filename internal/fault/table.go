@@ -41,6 +41,7 @@ var codes = map[api.Code]codeInfo{
 	api.CodeRunFinished:      {http.StatusConflict, T("Der Lauf ist schon zu Ende.", "The run has already finished.")},
 	api.CodeTooManyRuns:      {http.StatusTooManyRequests, T("Du hast schon genug Läufe gestartet. Warte, bis einer fertig ist.", "You have started enough runs. Wait until one has finished.")},
 	api.CodeQueueFull:        {http.StatusTooManyRequests, T("Gerade wollen sehr viele etwas machen. Versuch es gleich noch einmal.", "Very many people are using the server right now. Try again in a moment.")},
+	api.CodeBusy:             {http.StatusServiceUnavailable, T("Der Server ist gerade sehr beschäftigt. Versuch es gleich noch einmal.", "The server is very busy right now. Try again in a moment.")},
 	api.CodeShuttingDown:     {http.StatusServiceUnavailable, T("Der Server wird gerade neu gestartet. Versuch es gleich noch einmal.", "The server is restarting. Try again in a moment.")},
 
 	api.CodeCancelled:   {http.StatusConflict, T("Der Lauf wurde abgebrochen.", "The run was cancelled.")},
@@ -112,7 +113,9 @@ var sentinels = []struct {
 	{ErrGenerationTimeout, api.CodeGenerationTimeout},
 	{comfy.ErrInterrupted, api.CodeGenerationInterrupted},
 	{swarm.ErrGenerationFailed, api.CodeGenerationFailed},
-	{swarm.ErrInvalidSession, api.CodeBackendBadResponse},
+	{swarm.ErrInvalidSession, api.CodeBackendUnavailable},
+	{comfy.ErrImageTooLarge, api.CodeBackendBadResponse},
+	{swarm.ErrImageTooLarge, api.CodeBackendBadResponse},
 	{comfy.ErrNoImages, api.CodeBackendBadResponse},
 	{ErrBackendGarbage, api.CodeBackendBadResponse},
 	{comfy.ErrBadResponse, api.CodeBackendBadResponse},

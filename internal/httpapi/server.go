@@ -60,6 +60,9 @@ type Config struct {
 	Hub      Follower
 	Catalog  *catalog.Catalog
 	Files    *media.Files
+	// Images checks uploaded images and bounds how many are decoded at
+	// once; nil means media.NewChecker with its defaults.
+	Images   *media.Checker
 	Backends BackendLister // may be nil
 	Metrics  *Metrics      // may be nil
 	Web      http.Handler  // the UI at /
@@ -97,6 +100,9 @@ func New(cfg Config) *Server {
 		cfg.Ping = 15 * time.Second
 	}
 	cfg.Timeouts = cfg.Timeouts.withDefaults()
+	if cfg.Images == nil {
+		cfg.Images = media.NewChecker(media.CheckerConfig{})
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
 	s.handler = s.routes()
 	return s

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/store"
@@ -23,7 +25,8 @@ type uploadResponse struct {
 }
 
 // createUpload accepts one image in the multipart field "image". The bytes
-// are decoded to check them; the file name and declared type are ignored.
+// are checked by Config.Images (header limits, then a full decode in one of
+// a few slots); the file name and declared type are ignored.
 func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 	extendBodyDeadline(w, s.cfg.Timeouts.Upload)
 	r.Body = http.MaxBytesReader(w, r.Body, media.MaxUploadBytes+64<<10)
@@ -58,27 +61,43 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fault.Invalid("image", `Das Feld "image" fehlt.`, `The multipart field "image" is missing.`))
 		return
 	}
-	mime, width, height, err := media.Detect(data)
+	info, err := s.cfg.Images.Check(r.Context(), data)
 	if err != nil {
-		if errors.Is(err, media.ErrTooLarge) {
-			s.fail(w, r, fault.New(api.CodeTooLarge, fmt.Sprintf("Das Bild ist größer als %d MiB.", media.MaxUploadBytes>>20), fmt.Sprintf("The image is larger than %d MiB.", media.MaxUploadBytes>>20)))
-			return
-		}
-		s.log.Debug("upload refused", "err", err)
-		s.fail(w, r, fault.New(api.CodeNotAnImage, "Das ist kein PNG-, JPEG- oder WebP-Bild, das wir lesen können.", "The upload is not a PNG, JPEG or WebP image we can read."))
+		s.uploadCheckError(w, r, err)
 		return
 	}
-	hash, err := s.cfg.Files.Put(data, media.ExtFor(mime))
+	hash, err := s.cfg.Files.Put(data, media.ExtFor(info.Mime))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	u := store.Upload{ID: newUploadID(), Hash: hash, Mime: mime, Size: int64(len(data)), Width: width, Height: height}
+	u := store.Upload{ID: newUploadID(), Hash: hash, Mime: info.Mime, Size: int64(len(data)), Width: info.Width, Height: info.Height}
 	if err := s.cfg.Store.PutUpload(r.Context(), u); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, uploadResponse{UploadID: u.ID, Width: width, Height: height, Mime: mime, Size: u.Size})
+	writeJSON(w, http.StatusCreated, uploadResponse{UploadID: u.ID, Width: u.Width, Height: u.Height, Mime: u.Mime, Size: u.Size})
+}
+
+// uploadCheckError answers an image that media.Checker refused.
+func (s *Server) uploadCheckError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, media.ErrTooLarge):
+		s.fail(w, r, fault.New(api.CodeTooLarge, fmt.Sprintf("Das Bild ist größer als %d MiB.", media.MaxUploadBytes>>20),
+			fmt.Sprintf("The image is larger than %d MiB.", media.MaxUploadBytes>>20)))
+	case errors.Is(err, media.ErrTooManyPixels):
+		detail := strings.TrimPrefix(err.Error(), media.ErrTooManyPixels.Error()+": ")
+		s.fail(w, r, fault.New(api.CodeTooLarge, "Das Bild hat zu viele Pixel ("+detail+"). Mach es kleiner und lade es noch einmal hoch.",
+			"The image has too many pixels ("+detail+"); scale it down and upload it again."))
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		s.log.Info("upload abandoned while waiting for a decode slot", "err", err)
+		s.fail(w, r, fault.New(api.CodeBusy, "Der Server prüft gerade andere Bilder. Versuch es gleich noch einmal.",
+			"The server is busy checking other images; try again."))
+	default:
+		s.log.Debug("upload refused", "err", err)
+		s.fail(w, r, fault.New(api.CodeNotAnImage, "Das ist kein PNG-, JPEG- oder WebP-Bild, das wir lesen können.",
+			"The upload is not a PNG, JPEG or WebP image we can read."))
+	}
 }
 
 func (s *Server) uploadReadError(w http.ResponseWriter, r *http.Request, err error) {

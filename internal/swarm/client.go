@@ -19,8 +19,11 @@ import (
 	"sync"
 )
 
-// maxAPIBody bounds a JSON answer; data: image answers can be large.
-const maxAPIBody = 256 << 20
+// Response size limits. A JSON answer may carry data: URL images.
+const (
+	maxAPIBody   = 256 << 20
+	maxErrorBody = 512
+)
 
 // Client talks to one SwarmUI server. It is safe for concurrent use.
 type Client struct {
@@ -141,21 +144,19 @@ func (c *Client) post(ctx context.Context, route string, body map[string]any, ou
 	if err != nil {
 		return fmt.Errorf("swarm: %s: read answer: %w", route, err)
 	}
-	return decodeAnswer(route, resp.StatusCode, data, out)
+	return decodeAnswer(route, resp.StatusCode, resp.Header.Get("Content-Type"), data, out)
 }
 
 // decodeAnswer interprets a SwarmUI JSON answer of any status.
-func decodeAnswer(route string, status int, data []byte, out any) error {
+func decodeAnswer(route string, status int, contentType string, data []byte, out any) error {
 	var envelope struct {
 		Error   *string `json:"error"`
 		ErrorID string  `json:"error_id"`
 	}
 	if err := json.Unmarshal(data, &envelope); err != nil {
-		if status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout {
-			// A proxy in front of SwarmUI, or SwarmUI still starting.
-			return fmt.Errorf("swarm: %s: status %d (%q): %w", route, status, snippet(data), ErrUnavailable)
-		}
-		return fmt.Errorf("swarm: %s: status %d, not JSON (%q): %w", route, status, snippet(data), ErrBadResponse)
+		// On 502, 503 or 504 a proxy in front of SwarmUI, or SwarmUI still
+		// starting: the error matches ErrUnavailable.
+		return badAnswer(route, status, contentType, "not JSON", data)
 	}
 	if envelope.Error != nil || envelope.ErrorID != "" {
 		msg := ""
@@ -165,7 +166,7 @@ func decodeAnswer(route string, status int, data []byte, out any) error {
 		return &APIError{Route: route, ID: envelope.ErrorID, Message: msg, Status: status}
 	}
 	if status != http.StatusOK {
-		return fmt.Errorf("swarm: %s: status %d (%q): %w", route, status, snippet(data), ErrBadResponse)
+		return badAnswer(route, status, contentType, "unexpected status", data)
 	}
 	if out == nil {
 		return nil
@@ -183,14 +184,4 @@ func transportError(route string, err error) error {
 		return fmt.Errorf("swarm: %s: %w: %w", route, ErrUnavailable, err)
 	}
 	return fmt.Errorf("swarm: %s: %w", route, err)
-}
-
-// snippet shortens a body for an error message.
-func snippet(b []byte) string {
-	const max = 120
-	s := strings.TrimSpace(string(b))
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
 }

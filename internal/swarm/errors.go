@@ -22,7 +22,46 @@ var (
 	// a handler-level failure such as an unknown model or LoRA, a missing
 	// parameter or a failed generation.
 	ErrGenerationFailed = errors.New("swarm: request failed")
+	// ErrImageTooLarge means a generated image is larger than the media
+	// store accepts (media.MaxUploadBytes); it was not read past that limit.
+	ErrImageTooLarge = errors.New("swarm: image too large")
 )
+
+// ResponseError is an answer from SwarmUI that is not its API: an HTML
+// error page, garbage, an unexpected status or content type. It matches
+// ErrUnavailable for 502, 503 and 504 (a proxy, or SwarmUI still starting)
+// and ErrBadResponse otherwise.
+type ResponseError struct {
+	// Route is the API route (or View path) that failed.
+	Route string
+	// Status is the HTTP status of the answer.
+	Status int
+	// Reason is a short summary safe to show: what was wrong and what kind
+	// of body came (e.g. "not JSON: an HTML page of 5120 bytes").
+	Reason string
+	// Body is the start of the body with credentials redacted, for the
+	// server log only: an upstream may echo a request, headers included.
+	Body string
+}
+
+// Error names the route, the status and the reason, never the body.
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("swarm: %s: status %d: %s", e.Route, e.Status, e.Reason)
+}
+
+// Is makes ResponseError match ErrUnavailable or ErrBadResponse.
+func (e *ResponseError) Is(target error) bool {
+	switch e.Status {
+	case 502, 503, 504:
+		return target == ErrUnavailable
+	}
+	return target == ErrBadResponse
+}
+
+// badAnswer is the *ResponseError for data that is not what route returns.
+func badAnswer(route string, status int, contentType, reason string, data []byte) *ResponseError {
+	return &ResponseError{Route: route, Status: status, Reason: reason + ": " + summarize(contentType, data), Body: snippet(data)}
+}
 
 // idInvalidSession is the error_id SwarmUI sends for an unknown session.
 const idInvalidSession = "invalid_session_id"
@@ -34,18 +73,20 @@ type APIError struct {
 	Route string
 	// ID is the error_id, empty for handler-level failures.
 	ID string
-	// Message is SwarmUI's error text, passed through unchanged.
+	// Message is SwarmUI's error text, unchanged; Error shows it shortened
+	// and with credentials redacted.
 	Message string
 	// Status is the HTTP status of the answer.
 	Status int
 }
 
-// Error implements error.
+// Error names the route and SwarmUI's message, shortened and with
+// credentials redacted.
 func (e *APIError) Error() string {
 	if e.ID != "" {
-		return fmt.Sprintf("swarm: %s: %s (%s, status %d)", e.Route, e.Message, e.ID, e.Status)
+		return fmt.Sprintf("swarm: %s: %s (%s, status %d)", e.Route, brief(e.Message), e.ID, e.Status)
 	}
-	return fmt.Sprintf("swarm: %s: %s", e.Route, e.Message)
+	return fmt.Sprintf("swarm: %s: %s", e.Route, brief(e.Message))
 }
 
 // Is reports whether the error matches ErrInvalidSession (error_id

@@ -10,10 +10,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/ai4artsed/ai4artsed/internal/media"
 )
 
-// maxImage bounds one downloaded image.
-const maxImage = 128 << 20
+// maxImage bounds one downloaded image: what the media store accepts.
+const maxImage = media.MaxUploadBytes
 
 // T2IRequest is one GenerateText2Image call. Zero values of optional fields
 // are left out so SwarmUI applies its own defaults.
@@ -140,7 +142,9 @@ func (c *Client) GenerateText2Image(ctx context.Context, req T2IRequest) ([]Imag
 
 // FetchImage loads one image named by a GenerateText2Image answer: a
 // relative View/... path (fetched with GET, each segment percent-encoded)
-// or a data:image/...;base64 URL (decoded in place).
+// or a data:image/...;base64 URL (decoded in place). An image over
+// media.MaxUploadBytes is ErrImageTooLarge, refused from its Content-Length
+// when SwarmUI sends one and otherwise read no further.
 func (c *Client) FetchImage(ctx context.Context, path string) (Image, error) {
 	if strings.HasPrefix(path, "data:") {
 		return decodeDataURL(path)
@@ -155,27 +159,35 @@ func (c *Client) FetchImage(ctx context.Context, path string) (Image, error) {
 		return Image{}, transportError("fetch "+path, err)
 	}
 	defer resp.Body.Close()
+	ct := resp.Header.Get("Content-Type")
+	if resp.StatusCode != http.StatusOK {
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if err != nil {
+			return Image{}, fmt.Errorf("swarm: fetch %s: %w", path, err)
+		}
+		return Image{}, decodeAnswer("fetch "+path, resp.StatusCode, ct, data, nil)
+	}
+	if resp.ContentLength > maxImage {
+		return Image{}, fmt.Errorf("swarm: fetch %s: %d bytes, limit %d: %w", path, resp.ContentLength, maxImage, ErrImageTooLarge)
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxImage+1))
 	if err != nil {
 		return Image{}, fmt.Errorf("swarm: fetch %s: %w", path, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return Image{}, decodeAnswer("fetch "+path, resp.StatusCode, data, nil)
-	}
 	if len(data) > maxImage {
-		return Image{}, fmt.Errorf("swarm: fetch %s: image larger than %d bytes: %w", path, maxImage, ErrBadResponse)
+		return Image{}, fmt.Errorf("swarm: fetch %s: over %d bytes: %w", path, maxImage, ErrImageTooLarge)
 	}
-	ct := resp.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err == nil {
-		ct = mt
+	mt := ct
+	if parsed, _, err := mime.ParseMediaType(ct); err == nil {
+		mt = parsed
 	}
-	if ct == "" || ct == "application/octet-stream" {
-		ct = http.DetectContentType(data)
+	if mt == "" || mt == "application/octet-stream" {
+		mt = http.DetectContentType(data)
 	}
-	if !strings.HasPrefix(ct, "image/") {
-		return Image{}, fmt.Errorf("swarm: fetch %s: content type %q (%q): %w", path, ct, snippet(data), ErrBadResponse)
+	if !strings.HasPrefix(mt, "image/") {
+		return Image{}, badAnswer("fetch "+path, resp.StatusCode, ct, "not an image", data)
 	}
-	return Image{Path: path, Mime: ct, Data: data}, nil
+	return Image{Path: path, Mime: mt, Data: data}, nil
 }
 
 // escapePath percent-encodes each segment of a relative server path.
@@ -191,12 +203,18 @@ func escapePath(p string) string {
 func decodeDataURL(s string) (Image, error) {
 	head, payload, ok := strings.Cut(strings.TrimPrefix(s, "data:"), ",")
 	if !ok || !strings.HasSuffix(head, ";base64") {
-		return Image{}, fmt.Errorf("swarm: image data URL %q: %w", snippet([]byte(s)), ErrBadResponse)
+		return Image{}, fmt.Errorf("swarm: image data URL of %d bytes without a base64 payload: %w", len(s), ErrBadResponse)
+	}
+	if n := base64.StdEncoding.DecodedLen(len(payload)); n > maxImage+2 {
+		return Image{}, fmt.Errorf("swarm: image data URL: about %d bytes, limit %d: %w", n, maxImage, ErrImageTooLarge)
 	}
 	mt := strings.TrimSuffix(head, ";base64")
 	data, err := base64.StdEncoding.DecodeString(payload)
 	if err != nil {
 		return Image{}, fmt.Errorf("swarm: image data URL: %w: %w", ErrBadResponse, err)
+	}
+	if len(data) > maxImage {
+		return Image{}, fmt.Errorf("swarm: image data URL: %d bytes, limit %d: %w", len(data), maxImage, ErrImageTooLarge)
 	}
 	if mt == "" {
 		mt = http.DetectContentType(data)
