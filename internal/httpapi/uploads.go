@@ -14,14 +14,6 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
-type uploadResponse struct {
-	UploadID string `json:"upload_id"`
-	Width    int    `json:"width"`
-	Height   int    `json:"height"`
-	Mime     string `json:"mime"`
-	Size     int64  `json:"size"`
-}
-
 // createUpload accepts one image in the multipart field "image". The bytes
 // are decoded to check them; the file name and declared type are ignored.
 func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +69,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, uploadResponse{UploadID: u.ID, Width: width, Height: height, Mime: mime, Size: u.Size})
+	writeJSON(w, http.StatusCreated, api.Upload{UploadID: u.ID, Width: width, Height: height, Mime: mime, Size: u.Size})
 }
 
 func (s *Server) uploadReadError(w http.ResponseWriter, r *http.Request, err error) {
