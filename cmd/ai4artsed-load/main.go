@@ -7,9 +7,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +20,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/client"
 )
 
 func main() {
@@ -162,66 +164,49 @@ func pct(ds []time.Duration, p int) time.Duration {
 func oneRun(ctx context.Context, hc *http.Client, base string, i int, interception string) result {
 	var r result
 	start := time.Now()
-	body, _ := json.Marshal(map[string]any{"stages": "interception", "prompt": fmt.Sprintf("load test picture %d", i), "interception": interception, "lang": "en"})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/runs", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Client-ID", fmt.Sprintf("load-%d", i))
-	resp, err := hc.Do(req)
+	c := client.New(base, hc, client.WithClientID(fmt.Sprintf("load-%d", i)))
+	created, err := c.StartRun(ctx, api.RunRequest{
+		Stages: api.StagesInterception, Prompt: fmt.Sprintf("load test picture %d", i), Interception: interception, Lang: "en",
+	})
+	var apiErr *client.Error
+	if errors.As(err, &apiErr) {
+		r.state, r.err = "rejected", string(apiErr.Code)
+		return r
+	}
 	if err != nil {
 		r.state, r.err = "error", err.Error()
 		return r
 	}
-	var created struct {
-		RunID string                `json:"run_id"`
-		Error struct{ Code string } `json:"error"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		r.state, r.err = "rejected", created.Error.Code
-		return r
-	}
-	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/runs/"+created.RunID+"/events", nil)
-	resp, err = hc.Do(req)
-	if err != nil {
-		r.state, r.err = "error", err.Error()
-		return r
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var typ string
 	var lastQueue time.Time
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			typ = line[7:]
-			now := time.Now()
-			if r.firstEvent == 0 {
-				r.firstEvent = now.Sub(start)
+	err = c.Follow(ctx, created.RunID, 0, func(e api.Event) error {
+		now := time.Now()
+		if r.firstEvent == 0 {
+			r.firstEvent = now.Sub(start)
+		}
+		p, err := e.Decode()
+		if err != nil {
+			return err
+		}
+		switch d := p.(type) {
+		case api.QueueStatusEvent:
+			r.waited = true
+			if !lastQueue.IsZero() {
+				r.maxGap = max(r.maxGap, now.Sub(lastQueue))
 			}
-			if typ == "queue_status" {
-				r.waited = true
-				if !lastQueue.IsZero() {
-					r.maxGap = max(r.maxGap, now.Sub(lastQueue))
-				}
-				lastQueue = now
-			}
-		case strings.HasPrefix(line, "data: ") && typ == "queue_status":
-			if strings.Contains(line, `"acquired"`) {
+			lastQueue = now
+			if d.Status == api.QueueAcquired {
 				lastQueue = time.Time{}
 			}
-		case strings.HasPrefix(line, "data: ") && typ == "error":
-			r.err = line[6:]
-		case strings.HasPrefix(line, "data: ") && typ == "done":
-			var d struct{ State string }
-			_ = json.Unmarshal([]byte(line[6:]), &d)
-			r.state, r.total = d.State, time.Since(start)
-			return r
+		case api.ErrorEvent:
+			r.err = string(d.Code) + ": " + d.Message
+		case api.DoneEvent:
+			r.state, r.total = string(d.State), time.Since(start)
 		}
+		return nil
+	})
+	if err != nil {
+		r.state, r.err = "stream failed", err.Error()
 	}
-	r.state, r.err = "stream ended", fmt.Sprint(sc.Err())
 	return r
 }
 

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/comfy"
-	"github.com/ai4artsed/ai4artsed/internal/httpapi"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
@@ -39,11 +39,11 @@ type backendLister struct {
 	ollama *llm.Ollama
 
 	mu  sync.Mutex
-	llm httpapi.BackendStatus
+	llm api.Backend
 }
 
-func (b *backendLister) Backends(ctx context.Context) []httpapi.BackendStatus {
-	out := []httpapi.BackendStatus{b.probeOllama(ctx)}
+func (b *backendLister) Backends(ctx context.Context) []api.Backend {
+	out := []api.Backend{b.probeOllama(ctx)}
 	if b.sup != nil {
 		st := b.sup.Status()
 		if st.CheckedAt.IsZero() || time.Since(st.CheckedAt) > 5*time.Second {
@@ -52,24 +52,24 @@ func (b *backendLister) Backends(ctx context.Context) []httpapi.BackendStatus {
 		for _, kb := range []struct{ name, kind, url string }{
 			{"swarmui", "image", b.s.SwarmURL}, {"comfyui", "image", b.s.ComfyURL},
 		} {
-			out = append(out, httpapi.BackendStatus{Name: kb.name, Kind: kb.kind, URL: redact.URL(kb.url),
+			out = append(out, api.Backend{Name: kb.name, Kind: kb.kind, URL: redact.URL(kb.url),
 				State: string(st.State), Detail: st.Detail, CheckedAt: st.CheckedAt})
 		}
 	}
 	if b.s.OpenAIBaseURL != "" {
-		out = append(out, httpapi.BackendStatus{Name: "openai", Kind: "llm", URL: redact.URL(b.s.OpenAIBaseURL),
+		out = append(out, api.Backend{Name: "openai", Kind: "llm", URL: redact.URL(b.s.OpenAIBaseURL),
 			State: "unknown", Detail: "not probed: calls are billed"})
 	}
 	return out
 }
 
-func (b *backendLister) probeOllama(ctx context.Context) httpapi.BackendStatus {
+func (b *backendLister) probeOllama(ctx context.Context) api.Backend {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.llm.CheckedAt.IsZero() && time.Since(b.llm.CheckedAt) < 2*time.Second {
 		return b.llm
 	}
-	st := httpapi.BackendStatus{Name: "ollama", Kind: "llm", URL: redact.URL(b.s.OllamaURL), State: "down", CheckedAt: time.Now().UTC()}
+	st := api.Backend{Name: "ollama", Kind: "llm", URL: redact.URL(b.s.OllamaURL), State: "down", CheckedAt: time.Now().UTC()}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if v, err := b.ollama.Version(ctx); err != nil {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ai4artsed/ai4artsed/api"
 )
 
 func TestBadInputGetsJSONErrors(t *testing.T) {
@@ -109,7 +111,7 @@ func TestValidationMessagesSpeakTheStudentsLanguage(t *testing.T) {
 
 func TestLastEventIDMustBeANumber(t *testing.T) {
 	env := newEnv(t, envOptions{})
-	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": "x", "interception": "dada"})
+	id := env.startRun(t, api.RunRequest{Stages: "interception", Prompt: "x", Interception: "dada"})
 	for _, bad := range []string{"abc", "-1", "1.5"} {
 		req, _ := http.NewRequest("GET", env.Server.URL+"/api/runs/"+id+"/events", nil)
 		req.Header.Set("Last-Event-ID", bad)

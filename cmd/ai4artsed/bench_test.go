@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/client"
 	"github.com/ai4artsed/ai4artsed/internal/sim/ollamasim"
 )
 
@@ -38,7 +40,7 @@ type benchEnv struct {
 	url    string // our server
 	simURL string // the Ollama simulator
 	hc     *http.Client
-	runReq []byte // the POST /api/runs body
+	runReq api.RunRequest
 	direct []byte // the /api/chat body the server sends for that run
 }
 
@@ -75,9 +77,7 @@ func newBenchEnv(b *testing.B, sim SimSettings) *benchEnv {
 		_ = app.Shutdown(ctx)
 	})
 
-	env.runReq, _ = json.Marshal(map[string]string{
-		"stages": "interception", "prompt": benchPrompt, "interception": benchInterception, "lang": benchLang,
-	})
+	env.runReq = api.RunRequest{Stages: api.StagesInterception, Prompt: benchPrompt, Interception: benchInterception, Lang: benchLang}
 	ic, ok := app.Catalog.Interception(benchInterception)
 	if !ok {
 		b.Fatalf("no interception config %q", benchInterception)
@@ -100,63 +100,39 @@ type runTimes struct {
 	events   int           // events streamed
 }
 
-// run posts one interception run and reads its SSE stream until done.
+// run starts one interception run and follows its events until done,
+// through the client.
 func (e *benchEnv) run(ctx context.Context, clientID string) (runTimes, error) {
 	var rt runTimes
 	start := time.Now()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/api/runs", bytes.NewReader(e.runReq))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Client-ID", clientID)
-	resp, err := e.hc.Do(req)
+	c := client.New(e.url, e.hc, client.WithClientID(clientID))
+	created, err := c.StartRun(ctx, e.runReq)
 	if err != nil {
 		return rt, err
-	}
-	var created struct {
-		RunID string `json:"run_id"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted || err != nil {
-		return rt, fmt.Errorf("POST /api/runs: status %d, %v", resp.StatusCode, err)
 	}
 	rt.accepted = time.Since(start)
-
-	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/api/runs/"+created.RunID+"/events", nil)
-	resp, err = e.hc.Do(req)
-	if err != nil {
-		return rt, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return rt, fmt.Errorf("events: status %d", resp.StatusCode)
-	}
-	var event, data string
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			event = line[len("event: "):]
-		case strings.HasPrefix(line, "data: "):
-			data = line[len("data: "):]
-		case line == "" && event != "":
-			rt.events++
-			if event == "chunk" && rt.first == 0 {
+	var done api.DoneEvent
+	err = c.Follow(ctx, created.RunID, 0, func(ev api.Event) error {
+		rt.events++
+		switch ev.Type {
+		case api.EventChunk:
+			if rt.first == 0 {
 				rt.first = time.Since(start)
 			}
-			if event == "done" {
-				if !strings.Contains(data, `"state":"done"`) {
-					return rt, fmt.Errorf("run ended with %s", data)
-				}
-				if rt.first == 0 {
-					return rt, errors.New("run ended without a chunk")
-				}
-				return rt, nil
-			}
-			event, data = "", ""
+		case api.EventDone:
+			return json.Unmarshal(ev.Data, &done)
 		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return rt, err
+	case done.State != api.StateDone:
+		return rt, fmt.Errorf("run ended %s", done.State)
+	case rt.first == 0:
+		return rt, errors.New("run ended without a chunk")
 	}
-	return rt, fmt.Errorf("events stream ended before done: %v", sc.Err())
+	return rt, nil
 }
 
 // callDirect sends the run's chat request straight to the simulator, reads

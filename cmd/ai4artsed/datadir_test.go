@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"github.com/ai4artsed/ai4artsed/api"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +26,7 @@ func TestSecondServeOnTheSameDataDirChangesNothing(t *testing.T) {
 
 	// The helpers only need the base URL of this real server.
 	env := &testEnv{Server: &httptest.Server{URL: base}}
-	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": "a red bicycle", "interception": "dada", "lang": "en"})
+	id := env.startRun(t, api.RunRequest{Stages: "interception", Prompt: "a red bicycle", Interception: "dada", Lang: "en"})
 	port := base[strings.LastIndex(base, ":")+1:]
 	cases := []struct{ name, addr, want string }{
 		{"same port", "127.0.0.1:" + port, "address already in use"},

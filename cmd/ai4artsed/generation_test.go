@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/client"
 )
 
 // generationRecord reads stage 4's stored record of a run.
@@ -70,7 +73,7 @@ func fetch(t *testing.T, url string) ([]byte, http.Header) {
 
 func TestTextToImageThroughSwarmUI(t *testing.T) {
 	env := newEnv(t, envOptions{})
-	id := env.startRun(t, map[string]any{"stages": "generation", "text": "a lighthouse made of cheese", "output": "sd35_large", "seed": 42, "lang": "en"})
+	id := env.startRun(t, api.RunRequest{Stages: "generation", Text: "a lighthouse made of cheese", Output: "sd35_large", Seed: new(uint64(42)), Lang: "en"})
 	evs := env.collect(t, id)
 	m := mediaOf(t, evs)[0]
 	rec := generationRecord(t, env, id)
@@ -106,7 +109,7 @@ func TestTextToImageThroughSwarmUI(t *testing.T) {
 
 func TestWorkflowModeWithInterceptionLoRAs(t *testing.T) {
 	env := newEnv(t, envOptions{})
-	id := env.startRun(t, map[string]any{"stages": "generation", "text": "my grandmother's garden", "interception": "analog_photo_1970s", "output": "sd35_large", "lang": "en"})
+	id := env.startRun(t, api.RunRequest{Stages: "generation", Text: "my grandmother's garden", Interception: "analog_photo_1970s", Output: "sd35_large", Lang: "en"})
 	evs := env.collect(t, id)
 	mediaOf(t, evs)
 	progress := 0
@@ -170,39 +173,30 @@ func pngBytes(t *testing.T, w, h int, c color.Color) []byte {
 	return buf.Bytes()
 }
 
-func (e *testEnv) upload(t *testing.T, name string, data []byte) (int, map[string]any) {
+func (e *testEnv) upload(t *testing.T, name string, data []byte) (*api.Upload, error) {
 	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("image", name)
-	fw.Write(data)
-	mw.Close()
-	resp, err := http.Post(e.Server.URL+"/api/uploads", mw.FormDataContentType(), &body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return e.client("").Upload(t.Context(), name, bytes.NewReader(data))
 }
 
 func TestImageToImageWithUploads(t *testing.T) {
 	env := newEnv(t, envOptions{})
-	code, up1 := env.upload(t, "photo.jpg", pngBytes(t, 64, 48, color.RGBA{200, 30, 30, 255}))
-	if code != http.StatusCreated || up1["mime"] != "image/png" || up1["width"].(float64) != 64 {
-		t.Fatalf("upload = %d %v", code, up1)
+	up1, err := env.upload(t, "photo.jpg", pngBytes(t, 64, 48, color.RGBA{200, 30, 30, 255}))
+	if err != nil || up1.Mime != "image/png" || up1.Width != 64 {
+		t.Fatalf("upload = %+v %v", up1, err)
 	}
-	_, up2 := env.upload(t, "b.png", pngBytes(t, 32, 32, color.RGBA{30, 30, 200, 255}))
+	up2, err := env.upload(t, "b.png", pngBytes(t, 32, 32, color.RGBA{30, 30, 200, 255}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		output  string
-		uploads []any
+		uploads []string
 	}{
-		{"sd35_img2img", []any{up1["upload_id"]}},
-		{"sd35_blend", []any{up1["upload_id"], up2["upload_id"]}},
+		{"sd35_img2img", []string{up1.UploadID}},
+		{"sd35_blend", []string{up1.UploadID, up2.UploadID}},
 	} {
 		t.Run(tc.output, func(t *testing.T) {
-			id := env.startRun(t, map[string]any{"stages": "generation", "text": "a red square becomes a sunset", "output": tc.output, "uploads": tc.uploads})
+			id := env.startRun(t, api.RunRequest{Stages: "generation", Text: "a red square becomes a sunset", Output: tc.output, Uploads: tc.uploads})
 			mediaOf(t, env.collect(t, id))
 			prompts := env.Swarm.Comfy().Prompts()
 			var g map[string]struct {
@@ -233,30 +227,29 @@ func TestUploadRejectsWhatIsNotAnImage(t *testing.T) {
 		"trunc.png": pngBytes(t, 16, 16, color.White)[:40],
 		"big.png":   append(pngBytes(t, 8, 8, color.White), make([]byte, 21<<20)...),
 	} {
-		code, out := env.upload(t, name, data)
-		if code != http.StatusBadRequest && code != http.StatusRequestEntityTooLarge {
-			t.Fatalf("%s: %d %v", name, code, out)
-		}
-		if _, ok := out["error"]; !ok {
-			t.Fatalf("%s: no JSON error: %v", name, out)
+		_, err := env.upload(t, name, data)
+		var apiErr *client.Error
+		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest && apiErr.Status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("%s: %v, want a JSON error with status 400 or 413", name, err)
 		}
 	}
 }
 
 func TestCancelDuringGenerationInterruptsOnlyOurPrompt(t *testing.T) {
 	env := newEnv(t, envOptions{sim: SimSettings{StepDelay: 100 * time.Millisecond}})
-	id := env.startRun(t, map[string]any{"stages": "generation", "text": "slow painting", "output": "flux_dev"})
+	id := env.startRun(t, api.RunRequest{Stages: "generation", Text: "slow painting", Output: "flux_dev"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	resp := env.openEvents(t, ctx, id, "")
-	defer resp.Body.Close()
 	cancelled := false
-	evs := readEvents(t, resp.Body, func(e sseEvent) {
+	evs, err := env.follow(ctx, id, 0, func(e sseEvent) {
 		if e.Type == "progress" && !cancelled && e.Data["value"].(float64) >= 2 {
 			cancelled = true
-			env.post(t, "/api/runs/"+id+"/cancel", map[string]any{})
+			env.cancel(t, id)
 		}
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if last := evs[len(evs)-1]; last.Data["state"] != "cancelled" {
 		t.Fatalf("run ended %v", last.Data)
 	}
@@ -270,7 +263,7 @@ func TestCancelDuringGenerationInterruptsOnlyOurPrompt(t *testing.T) {
 func TestSwarmSessionExpiryIsRecovered(t *testing.T) {
 	env := newEnv(t, envOptions{})
 	for i := 0; i < 2; i++ {
-		id := env.startRun(t, map[string]any{"stages": "generation", "text": "two moons", "output": "sd35_large"})
+		id := env.startRun(t, api.RunRequest{Stages: "generation", Text: "two moons", Output: "sd35_large"})
 		mediaOf(t, env.collect(t, id))
 		env.Swarm.ExpireSessions()
 	}
@@ -292,7 +285,7 @@ func TestRejectedWorkflowNamesNodeAndInput(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "output", "flux_broken.json"), out, 0o644)
 
 	env := newEnv(t, envOptions{mutate: func(s *Settings) { s.ConfigDir = dir }})
-	id := env.startRun(t, map[string]any{"stages": "generation", "text": "x", "output": "flux_broken"})
+	id := env.startRun(t, api.RunRequest{Stages: "generation", Text: "x", Output: "flux_broken"})
 	evs := env.collect(t, id)
 	errEv := evs[len(evs)-2]
 	if errEv.Type != "error" || errEv.Data["code"] != "workflow_rejected" {
@@ -309,7 +302,7 @@ func TestRejectedWorkflowNamesNodeAndInput(t *testing.T) {
 
 func TestGenerationBackendDown(t *testing.T) {
 	env := newEnv(t, envOptions{mutate: func(s *Settings) { s.SwarmURL = "http://127.0.0.1:1"; s.ComfyURL = "http://127.0.0.1:1" }})
-	id := env.startRun(t, map[string]any{"stages": "generation", "text": "x", "output": "sd35_large"})
+	id := env.startRun(t, api.RunRequest{Stages: "generation", Text: "x", Output: "sd35_large"})
 	evs := env.collect(t, id)
 	errEv := evs[len(evs)-2]
 	if errEv.Type != "error" || errEv.Data["code"] != "backend_unavailable" || strings.Contains(errEv.Data["message"].(string), "SwarmUI") {
@@ -327,14 +320,13 @@ func TestGenerationFailuresNameTheCause(t *testing.T) {
 	})
 	cases := []struct {
 		name string
-		body map[string]any
+		body api.RunRequest
 		code string
 		says []string
 	}{
-		{"lora the backend lacks", map[string]any{"stages": "generation", "text": "x", "output": "sd35_large",
-			"loras": []map[string]any{{"name": "not_installed.safetensors", "strength": 0.7}}},
+		{"lora the backend lacks", api.RunRequest{Stages: "generation", Text: "x", Output: "sd35_large", LoRAs: []api.LoRA{{Name: "not_installed.safetensors", Strength: 0.7}}},
 			"workflow_rejected", []string{"lora_name", "not_installed.safetensors"}},
-		{"generation too slow", map[string]any{"stages": "generation", "text": "x", "output": "flux_dev"},
+		{"generation too slow", api.RunRequest{Stages: "generation", Text: "x", Output: "flux_dev"},
 			"generation_timeout", []string{"comfy"}},
 	}
 	for _, tc := range cases {

@@ -1,19 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/client"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/sim/comfysim"
 	"github.com/ai4artsed/ai4artsed/internal/sim/ollamasim"
@@ -93,104 +93,110 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	if o.mutate != nil {
 		o.mutate(&s)
 	}
-	app, err := NewApp(context.Background(), s, newLogger(env.Log))
+	env.start(t, s)
+	return env
+}
+
+// start builds the App from s, serves it on a loopback port and shuts it
+// down when the test ends.
+func (e *testEnv) start(t *testing.T, s Settings) {
+	t.Helper()
+	if e.Log == nil {
+		e.Log = &logBuffer{}
+	}
+	app, err := NewApp(context.Background(), s, newLogger(e.Log))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.App = app
-	env.Server = httptest.NewServer(app.API)
+	e.App = app
+	e.Server = httptest.NewServer(app.API)
 	t.Cleanup(func() {
 		app.API.CloseStreams()
-		env.Server.Close()
+		e.Server.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = app.Shutdown(ctx)
 	})
-	return env
 }
 
-// post sends JSON and decodes the JSON answer.
-func (e *testEnv) post(t *testing.T, path string, body any) (int, map[string]any) {
+// client is a client of the test server, as browser clientID ("": none).
+func (e *testEnv) client(clientID string) *client.Client {
+	var opts []client.Option
+	if clientID != "" {
+		opts = append(opts, client.WithClientID(clientID))
+	}
+	return client.New(e.Server.URL, e.Server.Client(), opts...)
+}
+
+// startRun starts a run and returns its id.
+func (e *testEnv) startRun(t *testing.T, req api.RunRequest) string {
 	t.Helper()
-	raw, _ := json.Marshal(body)
-	resp, err := http.Post(e.Server.URL+path, "application/json", bytes.NewReader(raw))
+	id, err := e.startRunAs(t, "", req)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("POST /api/runs: %v", err)
 	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return id
 }
 
-// startRun posts a run and returns its id.
-func (e *testEnv) startRun(t *testing.T, body any) string {
+// startRunAs starts a run as the given browser client.
+func (e *testEnv) startRunAs(t *testing.T, clientID string, req api.RunRequest) (string, error) {
 	t.Helper()
-	code, out := e.post(t, "/api/runs", body)
-	if code != http.StatusAccepted {
-		t.Fatalf("POST /api/runs = %d %v", code, out)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	created, err := e.client(clientID).StartRun(ctx, req)
+	if err != nil {
+		return "", err
 	}
-	return out["run_id"].(string)
+	return created.RunID, nil
 }
 
+// cancel cancels a run and returns the answer's status.
+func (e *testEnv) cancel(t *testing.T, runID string) int {
+	t.Helper()
+	_, err := e.client("").Cancel(context.Background(), runID)
+	return status(t, err, http.StatusAccepted)
+}
+
+// status is the HTTP status of a client call's error, ok when it succeeded.
+func status(t *testing.T, err error, ok int) int {
+	t.Helper()
+	if err == nil {
+		return ok
+	}
+	s := client.StatusOf(err)
+	if s == 0 {
+		t.Fatalf("no status: %v", err)
+	}
+	return s
+}
+
+// sseEvent is an event as a test reads it: the event, a map view of its
+// data, and when it arrived.
 type sseEvent struct {
-	ID   int64
-	Type string
-	Data map[string]any
-	Raw  string
-	At   time.Time
+	ID    int64
+	Type  string
+	Data  map[string]any
+	Raw   string
+	At    time.Time
+	Event api.Event
 }
 
-// openEvents opens the run's SSE stream, optionally after lastID (-1: none).
-func (e *testEnv) openEvents(t *testing.T, ctx context.Context, runID string, lastID string) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.Server.URL+"/api/runs/"+runID+"/events", nil)
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
-// readEvents reads SSE events until done (or the stream ends), calling each
-// (if set) as they arrive.
-func readEvents(t *testing.T, body io.Reader, each func(sseEvent)) []sseEvent {
-	t.Helper()
+// follow reads a run's events after seq after until done through the
+// client, calling each (if set) as they arrive.
+func (e *testEnv) follow(ctx context.Context, runID string, after int64, each func(sseEvent)) ([]sseEvent, error) {
 	var out []sseEvent
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var cur sseEvent
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if cur.Type == "" {
-				continue
-			}
-			cur.At = time.Now()
-			out = append(out, cur)
-			if each != nil {
-				each(cur)
-			}
-			if cur.Type == "done" {
-				return out
-			}
-			cur = sseEvent{}
-		case strings.HasPrefix(line, "id: "):
-			cur.ID, _ = strconv.ParseInt(line[4:], 10, 64)
-		case strings.HasPrefix(line, "event: "):
-			cur.Type = line[7:]
-		case strings.HasPrefix(line, "data: "):
-			cur.Raw = line[6:]
-			if err := json.Unmarshal([]byte(cur.Raw), &cur.Data); err != nil {
-				t.Errorf("event %s: data is not JSON: %v", cur.Type, err)
-			}
+	err := e.client("").Follow(ctx, runID, after, func(ev api.Event) error {
+		se := sseEvent{ID: ev.Seq, Type: string(ev.Type), Raw: string(ev.Data), At: time.Now(), Event: ev}
+		if err := json.Unmarshal(ev.Data, &se.Data); err != nil {
+			return fmt.Errorf("event %s: data is not JSON: %w", ev.Type, err)
 		}
-	}
-	return out
+		out = append(out, se)
+		if each != nil {
+			each(se)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // collect reads a whole run's events.
@@ -198,12 +204,11 @@ func (e *testEnv) collect(t *testing.T, runID string) []sseEvent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp := e.openEvents(t, ctx, runID, "")
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("events: status %d", resp.StatusCode)
+	evs, err := e.follow(ctx, runID, 0, nil)
+	if err != nil {
+		t.Fatalf("events of run %s: %v", runID, err)
 	}
-	return readEvents(t, resp.Body, nil)
+	return evs
 }
 
 func types(evs []sseEvent) []string {

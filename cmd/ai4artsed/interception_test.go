@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/sim/ollamasim"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
@@ -18,7 +18,7 @@ import (
 func TestInterceptionRunEndToEnd(t *testing.T) {
 	env := newEnv(t, envOptions{sim: SimSettings{TokenDelay: time.Millisecond}})
 	prompt := "a red bicycle standing in the rain"
-	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": prompt, "interception": "dada", "lang": "en"})
+	id := env.startRun(t, api.RunRequest{Stages: "interception", Prompt: prompt, Interception: "dada", Lang: "en"})
 	evs := env.collect(t, id)
 
 	// Event order: run, run(running), stage 1 skipped, stage 2 started, chunks, text, stage 2 done, done.
@@ -85,17 +85,18 @@ func TestInterceptionRunEndToEnd(t *testing.T) {
 
 func TestReplayAfterLastEventID(t *testing.T) {
 	env := newEnv(t, envOptions{})
-	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": "ein Baum aus Glas", "interception": "bauhaus"})
+	id := env.startRun(t, api.RunRequest{Stages: "interception", Prompt: "ein Baum aus Glas", Interception: "bauhaus"})
 	all := env.collect(t, id)
 	if len(all) < 5 {
 		t.Fatalf("only %d events", len(all))
 	}
 	for _, n := range []int{0, 1, 3, len(all) - 1} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		resp := env.openEvents(t, ctx, id, strconv.Itoa(n))
-		evs := readEvents(t, resp.Body, nil)
-		resp.Body.Close()
+		evs, err := env.follow(ctx, id, int64(n), nil)
 		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(evs) != len(all)-n {
 			t.Fatalf("after %d: got %d events, want %d", n, len(evs), len(all)-n)
 		}
@@ -112,20 +113,21 @@ func TestReplayAfterLastEventID(t *testing.T) {
 
 func TestCancelMidStream(t *testing.T) {
 	env := newEnv(t, envOptions{sim: SimSettings{TokenDelay: 100 * time.Millisecond}})
-	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": "a cat made of clouds", "interception": "overdrive"})
+	id := env.startRun(t, api.RunRequest{Stages: "interception", Prompt: "a cat made of clouds", Interception: "overdrive"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	resp := env.openEvents(t, ctx, id, "")
-	defer resp.Body.Close()
 	var cancelledAt time.Time
-	evs := readEvents(t, resp.Body, func(e sseEvent) {
+	evs, err := env.follow(ctx, id, 0, func(e sseEvent) {
 		if e.Type == "chunk" && cancelledAt.IsZero() {
 			cancelledAt = time.Now()
-			if code, out := env.post(t, "/api/runs/"+id+"/cancel", map[string]any{}); code != http.StatusAccepted {
-				t.Errorf("cancel = %d %v", code, out)
+			if code := env.cancel(t, id); code != http.StatusAccepted {
+				t.Errorf("cancel = %d", code)
 			}
 		}
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if last := evs[len(evs)-1]; last.Type != "done" || last.Data["state"] != "cancelled" {
 		t.Fatalf("last event %s %v, want done cancelled", last.Type, last.Data)
 	}
@@ -139,7 +141,7 @@ func TestCancelMidStream(t *testing.T) {
 	if d := reqs[0].CancelledAt.Sub(cancelledAt); d > time.Second {
 		t.Fatalf("simulator saw the cancel after %v", d)
 	}
-	if code, _ := env.post(t, "/api/runs/"+id+"/cancel", map[string]any{}); code != http.StatusConflict {
+	if code := env.cancel(t, id); code != http.StatusConflict {
 		t.Fatalf("second cancel = %d, want 409", code)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/client"
 )
 
 // closeWaitSockets counts sockets in CLOSE_WAIT whose local port is port.
@@ -60,7 +64,7 @@ func TestHundredSSEClientsDisconnectWithoutLeaks(t *testing.T) {
 	}
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() {
-		http.DefaultClient.CloseIdleConnections()
+		http.DefaultClient.CloseIdleConnections() // the test server's own client is closed with it
 		goleak.VerifyNone(t, ignore)
 	})
 	env := newEnv(t, envOptions{sim: SimSettings{TokenDelay: 50 * time.Millisecond}, mutate: func(s *Settings) { s.MaxRunsClient = 100 }})
@@ -68,38 +72,37 @@ func TestHundredSSEClientsDisconnectWithoutLeaks(t *testing.T) {
 	port, _ := strconv.Atoi(u.Port())
 
 	const runs, perRun = 10, 10
+	errLeave := errors.New("leaving mid-stream")
 	ids := make([]string, runs)
 	for i := range ids {
-		code, out := env.startRunAs(t, "leaky", interceptionBody(fmt.Sprintf("a long story number %d", i)))
-		if code != http.StatusAccepted {
-			t.Fatalf("%d %v", code, out)
+		id, err := env.startRunAs(t, "leaky", interceptionBody(fmt.Sprintf("a long story number %d", i)))
+		if err != nil {
+			t.Fatal(err)
 		}
-		ids[i] = out["run_id"].(string)
+		ids[i] = id
 	}
 	var wg sync.WaitGroup
 	for i := 0; i < runs*perRun; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithCancel(context.Background())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			resp := env.openEvents(t, ctx, ids[i%runs], "")
-			defer resp.Body.Close()
 			// Read the first two events, then leave mid-stream.
-			sc := bufio.NewScanner(resp.Body)
 			events := 0
-			for events < 2 && sc.Scan() {
-				if strings.HasPrefix(sc.Text(), "event: ") {
-					events++
+			err := env.client("").Follow(ctx, ids[i%runs], 0, func(api.Event) error {
+				if events++; events == 2 {
+					return errLeave
 				}
-			}
-			if events < 2 {
-				t.Errorf("client %d saw %d events before leaving", i, events)
+				return nil
+			})
+			if err != errLeave {
+				t.Errorf("client %d left after %d events: %v", i, events, err)
 			}
 		}()
 	}
 	wg.Wait()
-	http.DefaultClient.CloseIdleConnections()
+	env.Server.Client().CloseIdleConnections()
 	waitFor(t, "every SSE handler to return", 5*time.Second, func() bool { return env.App.Hub.Subscribers() == 0 })
 	waitFor(t, "no CLOSE_WAIT sockets on the server's port", 5*time.Second, func() bool { return closeWaitSockets(t, port) == 0 })
 
@@ -107,11 +110,11 @@ func TestHundredSSEClientsDisconnectWithoutLeaks(t *testing.T) {
 	if code, _ := getJSON(t, env.Server.URL+"/healthz"); code != 200 {
 		t.Fatalf("healthz = %d", code)
 	}
-	code, out := env.startRunAs(t, "fresh", interceptionBody("still alive?"))
-	if code != http.StatusAccepted {
-		t.Fatalf("%d %v", code, out)
+	id, err := env.startRunAs(t, "fresh", interceptionBody("still alive?"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	evs := env.collect(t, out["run_id"].(string))
+	evs := env.collect(t, id)
 	if evs[len(evs)-1].Data["state"] != "done" {
 		t.Fatalf("new run ended %v", evs[len(evs)-1].Data)
 	}
@@ -128,16 +131,35 @@ func TestShutdownInterruptsRunsInFlight(t *testing.T) {
 	env := newEnv(t, envOptions{sim: SimSettings{TokenDelay: 200 * time.Millisecond}, mutate: func(s *Settings) { s.LLMSlots = 1; s.MaxRunsClient = 10 }})
 	var ids []string
 	for i := 0; i < 3; i++ {
-		_, out := env.startRunAs(t, "x", interceptionBody("slow"))
-		ids = append(ids, out["run_id"].(string))
+		id, err := env.startRunAs(t, "x", interceptionBody("slow"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := env.Ollama.WaitRequests(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	resp := env.openEvents(t, ctx, ids[0], "")
-	defer resp.Body.Close()
+	// A viewer of the first run, whose stream the shutdown ends.
+	streamed := make(chan error, 1)
+	watching := make(chan struct{})
+	go func() {
+		_, err := env.follow(ctx, ids[0], 0, func(sseEvent) {
+			select {
+			case <-watching:
+			default:
+				close(watching)
+			}
+		})
+		streamed <- err
+	}()
+	select {
+	case <-watching:
+	case <-ctx.Done():
+		t.Fatal("no event of the first run")
+	}
 	start := time.Now()
 	env.App.API.CloseStreams()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -148,7 +170,15 @@ func TestShutdownInterruptsRunsInFlight(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("shutdown took %v", d)
 	}
-	_ = readEvents(t, resp.Body, nil) // the stream ends
+	// The stream ends; the client resumes it and reads the run's end.
+	select {
+	case err := <-streamed:
+		if err != nil {
+			t.Fatalf("following the interrupted run: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the stream did not end")
+	}
 	for _, id := range ids {
 		run, err := env.App.Store.GetRun(context.Background(), id)
 		if err != nil || run.State != "interrupted" {
@@ -159,7 +189,7 @@ func TestShutdownInterruptsRunsInFlight(t *testing.T) {
 			t.Fatalf("run %s last event %s %s", id, last.Type, last.Data)
 		}
 	}
-	if code, out := env.startRunAs(t, "late", interceptionBody("too late")); code != http.StatusServiceUnavailable {
-		t.Fatalf("run after shutdown: %d %v", code, out)
+	if _, err := env.startRunAs(t, "late", interceptionBody("too late")); client.StatusOf(err) != http.StatusServiceUnavailable {
+		t.Fatalf("run after shutdown: %v", err)
 	}
 }

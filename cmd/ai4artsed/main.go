@@ -45,7 +45,7 @@ const usage = `usage: ai4artsed <command> [flags]
 
 commands:
   serve [--addr A] [--demo]             serve the web UI and the API
-  run [--interception ID] [--output ID] [--demo] PROMPT
+  run [--server URL] [--interception ID] [--output ID] [--demo] PROMPT
   configs check [DIR]                   validate configs and workflows
   workflow inject-loras [--target NODE] --lora NAME:STRENGTH[:CLIP]... FILE|-
   simulate ollama|comfyui|swarmui [--addr A] [latency flags]`

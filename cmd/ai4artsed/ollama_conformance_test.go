@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -38,19 +36,7 @@ func newSimEnv(t *testing.T, opts ollamasim.Options, mutate func(*Settings)) *te
 	if s.OpenAIBaseURL == "sim" {
 		s.OpenAIBaseURL = srv.URL
 	}
-	app, err := NewApp(context.Background(), s, newLogger(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.App = app
-	env.Server = httptest.NewServer(app.API)
-	t.Cleanup(func() {
-		app.API.CloseStreams()
-		env.Server.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = app.Shutdown(ctx)
-	})
+	env.start(t, s)
 	return env
 }
 
@@ -148,11 +134,11 @@ func TestOllamaConformanceSerialServer(t *testing.T) {
 			const n = 3
 			ids := make([]string, n)
 			for i := range ids {
-				code, out := env.startRunAs(t, fmt.Sprintf("browser-%d", i), interceptionBody(fmt.Sprintf("run number %d", i)))
-				if code != http.StatusAccepted {
-					t.Fatalf("run %d: %d %v", i, code, out)
+				id, err := env.startRunAs(t, fmt.Sprintf("browser-%d", i), interceptionBody(fmt.Sprintf("run number %d", i)))
+				if err != nil {
+					t.Fatalf("run %d: %v", i, err)
 				}
-				ids[i] = out["run_id"].(string)
+				ids[i] = id
 				env.waitQueued(t, i+1)
 			}
 			outs := make([]runOutcome, n)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
 )
@@ -70,16 +71,17 @@ func TestRunsOnPostgres(t *testing.T) {
 	if code, run := getJSON(t, env.Server.URL+"/api/runs/bbb1"); code != 200 || run["state"] != "interrupted" {
 		t.Fatalf("left-over run: %d %v", code, run["state"])
 	}
-	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": "ein Schiff aus Papier", "interception": "renaissance"})
+	id := env.startRun(t, api.RunRequest{Stages: "interception", Prompt: "ein Schiff aus Papier", Interception: "renaissance"})
 	all := env.collect(t, id)
 	if last := all[len(all)-1]; last.Data["state"] != "done" {
 		t.Fatalf("run ended %v", last.Data)
 	}
 	ctx2, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	resp := env.openEvents(t, ctx2, id, "2")
-	replay := readEvents(t, resp.Body, nil)
-	resp.Body.Close()
+	replay, err := env.follow(ctx2, id, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(replay) != len(all)-2 || replay[0].Raw != all[2].Raw {
 		t.Fatalf("replay after 2 from PostgreSQL: %d events, want %d", len(replay), len(all)-2)
 	}

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,25 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/client"
 	"github.com/ai4artsed/ai4artsed/internal/sim/ollamasim"
 )
-
-// startRunAs posts a run as the given browser client.
-func (e *testEnv) startRunAs(t *testing.T, client string, body any) (int, map[string]any) {
-	t.Helper()
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", e.Server.URL+"/api/runs", bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Client-ID", client)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
-}
 
 // waitQueued waits until n LLM calls hold or wait for a slot, so the next run
 // arrives after them.
@@ -40,8 +24,8 @@ func (e *testEnv) waitQueued(t *testing.T, n int) {
 	waitFor(t, fmt.Sprintf("%d calls in the queue", n), 10*time.Second, func() bool { return q.Waiting()+q.InUse() >= n })
 }
 
-func interceptionBody(prompt string) map[string]any {
-	return map[string]any{"stages": "interception", "prompt": prompt, "interception": "dada", "lang": "en"}
+func interceptionBody(prompt string) api.RunRequest {
+	return api.RunRequest{Stages: "interception", Prompt: prompt, Interception: "dada", Lang: "en"}
 }
 
 func TestQueueTenRunsThreeSlots(t *testing.T) {
@@ -49,11 +33,11 @@ func TestQueueTenRunsThreeSlots(t *testing.T) {
 	const n = 10
 	ids := make([]string, n)
 	for i := range ids {
-		code, out := env.startRunAs(t, fmt.Sprintf("browser-%d", i), interceptionBody(fmt.Sprintf("run number %d", i)))
-		if code != http.StatusAccepted {
-			t.Fatalf("run %d: %d %v", i, code, out)
+		id, err := env.startRunAs(t, fmt.Sprintf("browser-%d", i), interceptionBody(fmt.Sprintf("run number %d", i)))
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
 		}
-		ids[i] = out["run_id"].(string)
+		ids[i] = id
 		env.waitQueued(t, i+1)
 	}
 	type result struct {
@@ -134,22 +118,35 @@ func TestCancelWaitingAndRunningRuns(t *testing.T) {
 		sim:    SimSettings{TokenDelay: 200 * time.Millisecond},
 		mutate: func(s *Settings) { s.LLMSlots = 1 },
 	})
-	_, a := env.startRunAs(t, "a", interceptionBody("first"))
+	ida := env.startRun(t, interceptionBody("first"))
 	env.waitQueued(t, 1)
-	_, b := env.startRunAs(t, "b", interceptionBody("second"))
+	idb := env.startRun(t, interceptionBody("second"))
 	env.waitQueued(t, 2)
-	_, c := env.startRunAs(t, "c", interceptionBody("third"))
+	idc := env.startRun(t, interceptionBody("third"))
 	env.waitQueued(t, 3)
-	ida, idb, idc := a["run_id"].(string), b["run_id"].(string), c["run_id"].(string)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := env.Ollama.WaitRequests(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	// c waits at position 2; cancel b (position 1): b never reaches the simulator, c moves up.
-	respC := env.openEvents(t, ctx, idc, "")
-	defer respC.Body.Close()
-	if code, _ := env.post(t, "/api/runs/"+idb+"/cancel", map[string]any{}); code != http.StatusAccepted {
+	watching := make(chan struct{})
+	type followed struct {
+		evs []sseEvent
+		err error
+	}
+	cDone := make(chan followed, 1)
+	go func() {
+		var once sync.Once
+		evs, err := env.follow(ctx, idc, 0, func(sseEvent) { once.Do(func() { close(watching) }) })
+		cDone <- followed{evs, err}
+	}()
+	select {
+	case <-watching:
+	case <-ctx.Done():
+		t.Fatal("no event of the third run")
+	}
+	if code := env.cancel(t, idb); code != http.StatusAccepted {
 		t.Fatalf("cancel waiting = %d", code)
 	}
 	evsB := env.collect(t, idb)
@@ -158,10 +155,19 @@ func TestCancelWaitingAndRunningRuns(t *testing.T) {
 	}
 	// Cancel the running run a: the simulator sees it cancelled, c starts.
 	cancelledAt := time.Now()
-	if code, _ := env.post(t, "/api/runs/"+ida+"/cancel", map[string]any{}); code != http.StatusAccepted {
+	if code := env.cancel(t, ida); code != http.StatusAccepted {
 		t.Fatalf("cancel running = %d", code)
 	}
-	evsC := readEvents(t, respC.Body, nil)
+	var evsC []sseEvent
+	select {
+	case f := <-cDone:
+		if f.err != nil {
+			t.Fatal(f.err)
+		}
+		evsC = f.evs
+	case <-ctx.Done():
+		t.Fatal("the third run's stream did not end")
+	}
 	if last := evsC[len(evsC)-1]; last.Data["state"] != "done" {
 		t.Fatalf("third run ended %v", last.Data)
 	}
@@ -196,13 +202,14 @@ func TestPerClientLimitAndQueueFull(t *testing.T) {
 		mutate: func(s *Settings) { s.LLMSlots = 1; s.QueueMax = 2; s.MaxRunsClient = 3 },
 	})
 	for i := 0; i < 3; i++ {
-		if code, out := env.startRunAs(t, "same-browser", interceptionBody("x")); code != http.StatusAccepted {
-			t.Fatalf("run %d: %d %v", i, code, out)
+		if _, err := env.startRunAs(t, "same-browser", interceptionBody("x")); err != nil {
+			t.Fatalf("run %d: %v", i, err)
 		}
 	}
-	code, out := env.startRunAs(t, "same-browser", interceptionBody("x"))
-	if code != http.StatusTooManyRequests || out["error"].(map[string]any)["code"] != "too_many_runs" {
-		t.Fatalf("fourth run of one client: %d %v", code, out)
+	var apiErr *client.Error
+	_, err := env.startRunAs(t, "same-browser", interceptionBody("x"))
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests || apiErr.Code != api.CodeTooManyRuns {
+		t.Fatalf("fourth run of one client: %v", err)
 	}
 	// One slot busy and two waiting: the queue is full; the next run is refused at once.
 	q := env.App.Pipeline.Queue("ollama")
@@ -213,9 +220,9 @@ func TestPerClientLimitAndQueueFull(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	code, out = env.startRunAs(t, "other-browser", interceptionBody("y"))
-	if code != http.StatusTooManyRequests || out["error"].(map[string]any)["code"] != "queue_full" {
-		t.Fatalf("run past the queue's length: %d %v", code, out)
+	_, err = env.startRunAs(t, "other-browser", interceptionBody("y"))
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests || apiErr.Code != api.CodeQueueFull {
+		t.Fatalf("run past the queue's length: %v", err)
 	}
 }
 

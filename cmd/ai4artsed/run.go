@@ -5,17 +5,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ai4artsed/ai4artsed/api"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/client"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
-	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/media"
-	"github.com/ai4artsed/ai4artsed/internal/pipeline"
-	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
 // runInterception is run's interception config when --interception is not
@@ -23,10 +24,12 @@ import (
 // one takes its rules from the request's context.
 const runInterception = "dada"
 
-// runRun implements `ai4artsed run [--interception ID] [--output ID] [--demo] PROMPT`:
+// runRun implements `ai4artsed run [--server URL] [--interception ID] [--output ID] [--demo] PROMPT`:
 // the interception run, then a generation run from its text (the UI's flow;
-// the safety stage is not built yet, so "all" is not available). Progress
-// goes to stderr, the stored media's path to stdout.
+// the safety stage is not built yet, so "all" is not available). Both go
+// through package client: against the server at --server, else against an
+// in-process server on a loopback port. Progress goes to stderr; stdout gets
+// each image's file path (in-process) or URL (--server).
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	s := defaultSettings()
 	if err := s.loadEnv(getenv); err != nil {
@@ -35,12 +38,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	server := fs.String("server", "", "URL of a running ai4artsed server (default: run one in-process)")
 	interception := fs.String("interception", runInterception,
 		fmt.Sprintf("interception config id (the API's default, %q, needs a context, which run does not take)", catalog.DefaultInterception))
-	output := fs.String("output", "", "output config id")
+	output := fs.String("output", "", "output config id (default: the server's)")
 	lang := fs.String("lang", s.Language, "language of messages: de or en")
-	fs.BoolVar(&s.Demo, "demo", false, "use the built-in simulators")
-	fs.StringVar(&s.DataDir, "data-dir", s.DataDir, "directory of the database and media files")
+	fs.BoolVar(&s.Demo, "demo", false, "in-process: use the built-in simulators")
+	fs.StringVar(&s.DataDir, "data-dir", s.DataDir, "in-process: directory of the database and media files")
 	simFlags(fs, &s.Sim)
 	setUsage(fs, "ai4artsed run [flags] PROMPT")
 	if err := fs.Parse(args); err != nil {
@@ -48,23 +52,27 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	}
 	prompt := strings.TrimSpace(strings.Join(fs.Args(), " "))
 	if prompt == "" {
-		fmt.Fprintln(stderr, "usage: ai4artsed run [--interception ID] [--output ID] [--demo] PROMPT")
+		fmt.Fprintln(stderr, "usage: ai4artsed run [--server URL] [--interception ID] [--output ID] [--demo] PROMPT")
 		return 2
 	}
-	log := newLogger(io.Discard)
-	app, err := NewApp(ctx, s, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "ai4artsed:", err)
-		return 1
+	r := &cliRun{stderr: stderr, bar: isTerminal(stderr)}
+	if *server != "" {
+		base := strings.TrimRight(*server, "/")
+		r.api = client.New(base, nil, client.WithClientID("cli"), client.WithLanguage(*lang))
+		r.mediaRef = func(m api.MediaEvent) (string, error) { return base + m.URL, nil }
+	} else {
+		stop, err := r.inProcess(ctx, s, *lang)
+		if err != nil {
+			fmt.Fprintln(stderr, "ai4artsed:", err)
+			return 1
+		}
+		defer stop()
 	}
-	defer func() { _ = app.Shutdown(context.Background()) }()
-	r := &cliRun{app: app, stderr: stderr, bar: isTerminal(stderr)}
-	text, err := r.follow(ctx, pipeline.Request{Stages: pipeline.StagesInterception, Prompt: prompt, Interception: *interception, Lang: *lang, ClientID: "cli"})
-	if err != nil {
-		fmt.Fprintln(stderr, "ai4artsed:", err)
-		return 1
+	text, err := r.follow(ctx, api.RunRequest{Stages: api.StagesInterception, Prompt: prompt, Interception: *interception, Lang: *lang})
+	if err == nil {
+		_, err = r.follow(ctx, api.RunRequest{Stages: api.StagesGeneration, Text: text, Interception: *interception, Output: *output, Lang: *lang})
 	}
-	if _, err := r.follow(ctx, pipeline.Request{Stages: pipeline.StagesGeneration, Text: text, Interception: *interception, Output: *output, Lang: *lang, ClientID: "cli"}); err != nil {
+	if err != nil {
 		fmt.Fprintln(stderr, "ai4artsed:", err)
 		return 1
 	}
@@ -74,37 +82,82 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	return 0
 }
 
+// cliRun prints the events of the CLI's runs.
 type cliRun struct {
-	app    *App
+	api    *client.Client
 	stderr io.Writer
 	bar    bool
-	media  []string
+	// mediaRef names a stored image for stdout.
+	mediaRef func(api.MediaEvent) (string, error)
+	media    []string
+}
+
+// inProcess builds the App, serves it on a loopback port and points the
+// client at it; stop shuts both down.
+func (r *cliRun) inProcess(ctx context.Context, s Settings, lang string) (stop func(), err error) {
+	app, err := NewApp(ctx, s, newLogger(io.Discard))
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = app.Shutdown(context.Background())
+		return nil, fmt.Errorf("listen on loopback: %w", err)
+	}
+	srv := &http.Server{Handler: app.API, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	r.api = client.New("http://"+ln.Addr().String(), &http.Client{}, client.WithClientID("cli"), client.WithLanguage(lang))
+	r.mediaRef = func(m api.MediaEvent) (string, error) {
+		rec, err := app.Store.GetMedia(context.Background(), m.MediaID)
+		if err != nil {
+			return "", err
+		}
+		p, err := app.Files.Path(rec.Hash, media.ExtFor(rec.Mime))
+		if err != nil {
+			return "", err
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		return p, nil
+	}
+	return func() {
+		app.API.CloseStreams()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		_ = app.Shutdown(sctx)
+	}, nil
 }
 
 // follow starts a run and prints its events until done; it returns the last
-// stage text.
-func (r *cliRun) follow(ctx context.Context, req pipeline.Request) (string, error) {
-	run, err := r.app.Pipeline.Start(ctx, req)
+// stage text. When ctx ends the run is cancelled.
+func (r *cliRun) follow(ctx context.Context, req api.RunRequest) (string, error) {
+	created, err := r.api.StartRun(ctx, req)
 	if err != nil {
 		return "", err
 	}
 	var text string
-	err = r.app.Hub.Follow(ctx, run.ID, 0, events.Watcher{Event: func(e store.Event) error {
+	err = r.api.Follow(ctx, created.RunID, 0, func(e api.Event) error {
 		t, err := r.show(e)
 		if t != "" {
 			text = t
 		}
 		return err
-	}})
+	})
 	if ctx.Err() != nil {
-		_ = r.app.Pipeline.Cancel(context.Background(), run.ID)
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = r.api.Cancel(cctx, created.RunID)
 		return "", ctx.Err()
 	}
 	return text, err
 }
 
-func (r *cliRun) show(e store.Event) (string, error) {
-	p, err := api.Event{Type: api.EventType(e.Type), Data: e.Data}.Decode()
+// show prints one event; it returns a stage's whole text, and an error for
+// a run that did not end done.
+func (r *cliRun) show(e api.Event) (string, error) {
+	p, err := e.Decode()
 	if err != nil {
 		return "", err
 	}
@@ -121,18 +174,11 @@ func (r *cliRun) show(e store.Event) (string, error) {
 	case api.ProgressEvent:
 		r.progress(d.Value, d.Max)
 	case api.MediaEvent:
-		m, err := r.app.Store.GetMedia(context.Background(), d.MediaID)
+		ref, err := r.mediaRef(d)
 		if err != nil {
 			return "", err
 		}
-		p, err := r.app.Files.Path(m.Hash, media.ExtFor(m.Mime))
-		if err != nil {
-			return "", err
-		}
-		if abs, err := filepath.Abs(p); err == nil {
-			p = abs
-		}
-		r.media = append(r.media, p)
+		r.media = append(r.media, ref)
 	case api.ErrorEvent:
 		return "", fmt.Errorf("%s: %s", d.Code, d.Message)
 	case api.DoneEvent:

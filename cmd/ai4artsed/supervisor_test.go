@@ -9,7 +9,6 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 )
 
@@ -179,32 +179,31 @@ func (h *supHarness) sup() *supervisor.Supervisor { return h.env.App.Supervisor 
 // backendState is the swarmui entry's state in GET /api/backends.
 func (h *supHarness) backendState(t *testing.T) string {
 	t.Helper()
-	code, out := getJSON(t, h.env.Server.URL+"/api/backends")
-	if code != http.StatusOK {
-		t.Fatalf("GET /api/backends = %d %v", code, out)
+	list, err := h.env.client("").Backends(t.Context())
+	if err != nil {
+		t.Fatalf("GET /api/backends: %v", err)
 	}
-	list, _ := out["backends"].([]any)
-	for _, b := range list {
-		if m, _ := b.(map[string]any); m["name"] == "swarmui" {
-			return m["state"].(string)
+	for _, b := range list.Backends {
+		if b.Name == "swarmui" {
+			return b.State
 		}
 	}
-	t.Fatalf("no swarmui in /api/backends: %v", out)
+	t.Fatalf("no swarmui in /api/backends: %+v", list)
 	return ""
 }
 
-func genBody(output string) map[string]any {
-	return map[string]any{"stages": "generation", "text": "a fox made of paper lanterns", "output": output, "lang": "en"}
+func genBody(output string) api.RunRequest {
+	return api.RunRequest{Stages: "generation", Text: "a fox made of paper lanterns", Output: output, Lang: "en"}
 }
 
 // startGen posts a generation run as client and returns its id.
 func (h *supHarness) startGen(t *testing.T, client, output string) string {
 	t.Helper()
-	code, out := h.env.startRunAs(t, client, genBody(output))
-	if code != http.StatusAccepted {
-		t.Fatalf("POST /api/runs = %d %v", code, out)
+	id, err := h.env.startRunAs(t, client, genBody(output))
+	if err != nil {
+		t.Fatalf("POST /api/runs: %v", err)
 	}
-	return out["run_id"].(string)
+	return id
 }
 
 // outcome sums up a finished run's events.
@@ -272,13 +271,14 @@ func TestSupervisorStartsSwarmUIOnDemand(t *testing.T) {
 	}
 	id := h.startGen(t, "a", "sd35_large")
 	sawStarting := ""
-	resp := h.env.openEvents(t, t.Context(), id, "")
-	defer resp.Body.Close()
-	evs := readEvents(t, resp.Body, func(e sseEvent) {
+	evs, err := h.env.follow(t.Context(), id, 0, func(e sseEvent) {
 		if e.Type == "stage" && e.Data["detail"] == supervisor.NoteStarting {
 			sawStarting = h.backendState(t)
 		}
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := summarize(evs)
 	wantSuccess(t, "run", o)
 	if !o.waited || sawStarting != "starting" {

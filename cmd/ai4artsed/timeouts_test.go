@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/ai4artsed/ai4artsed/api"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ func TestShortHTTPTimeoutsLeaveStreamsAlone(t *testing.T) {
 		sim:    SimSettings{FirstTokenDelay: 5 * bound, TokenDelay: time.Millisecond},
 		mutate: func(s *Settings) { s.HTTPTimeouts = httpapi.Timeouts{Body: bound, Write: bound} },
 	})
-	id := env.startRun(t, map[string]any{"stages": "interception", "prompt": "a red bicycle", "interception": "dada", "lang": "en"})
+	id := env.startRun(t, api.RunRequest{Stages: "interception", Prompt: "a red bicycle", Interception: "dada", Lang: "en"})
 	start := time.Now()
 	evs := env.collect(t, id)
 	if last := evs[len(evs)-1]; last.Type != "done" || last.Data["state"] != "done" {

@@ -11,15 +11,17 @@ import (
 
 // adminRoutes serves the runtime profiles under /debug/pprof/ for holders of
 // the admin token. Without a token the admin API is off.
-func (s *Server) adminRoutes(mux *http.ServeMux) {
+func (s *Server) adminRoutes() []route {
 	if s.cfg.AdminToken == "" {
-		return
+		return nil
 	}
-	mux.Handle("GET /debug/pprof/", s.admin(http.HandlerFunc(pprof.Index)))
-	mux.Handle("GET /debug/pprof/cmdline", s.admin(http.HandlerFunc(pprof.Cmdline)))
-	mux.Handle("GET /debug/pprof/profile", s.admin(http.HandlerFunc(pprof.Profile)))
-	mux.Handle("GET /debug/pprof/symbol", s.admin(http.HandlerFunc(pprof.Symbol)))
-	mux.Handle("GET /debug/pprof/trace", s.admin(http.HandlerFunc(pprof.Trace)))
+	return []route{
+		{"GET /debug/pprof/", s.admin(http.HandlerFunc(pprof.Index))},
+		{"GET /debug/pprof/cmdline", s.admin(http.HandlerFunc(pprof.Cmdline))},
+		{"GET /debug/pprof/profile", s.admin(http.HandlerFunc(pprof.Profile))},
+		{"GET /debug/pprof/symbol", s.admin(http.HandlerFunc(pprof.Symbol))},
+		{"GET /debug/pprof/trace", s.admin(http.HandlerFunc(pprof.Trace))},
+	}
 }
 
 // admin lets a request through only with "Authorization: Bearer <token>".

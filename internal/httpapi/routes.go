@@ -8,26 +8,46 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/fault"
 )
 
-// routes is the one route table (docs/api.md). Every state-changing route is
-// behind cross-origin protection; a known path with another method answers
-// 405 with Allow.
+// route is one entry of the route table: a net/http method pattern and its
+// handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable is the one route table (docs/api.md; /api/openapi.json
+// documents every pattern, which a test checks). /metrics is there when
+// metrics are on, the admin routes when an admin token is set.
+func (s *Server) routeTable() []route {
+	h := func(pattern string, f http.HandlerFunc) route { return route{pattern, f} }
+	t := []route{
+		h("GET /api/configs", s.listConfigs),
+		h("GET /api/configs/{id}", s.getConfig),
+		h("POST /api/runs", s.createRun),
+		h("GET /api/runs/{id}", s.getRun),
+		h("GET /api/runs/{id}/events", s.runEvents),
+		h("POST /api/runs/{id}/cancel", s.cancelRun),
+		h("POST /api/uploads", s.createUpload),
+		h("GET /api/media/{id}", s.getMedia),
+		h("GET /api/backends", s.listBackends),
+		h("GET /api/info", s.info),
+		h("GET /api/openapi.json", s.openAPI),
+		h("GET /healthz", s.healthz),
+	}
+	if s.cfg.Metrics != nil {
+		t = append(t, route{"GET /metrics", s.cfg.Metrics.Handler()})
+	}
+	return append(t, s.adminRoutes()...)
+}
+
+// routes serves the route table. Every state-changing route is behind
+// cross-origin protection; a known path with another method answers 405
+// with Allow; other /api/ paths answer 404 and the rest goes to the UI.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/configs", s.listConfigs)
-	mux.HandleFunc("GET /api/configs/{id}", s.getConfig)
-	mux.HandleFunc("POST /api/runs", s.createRun)
-	mux.HandleFunc("GET /api/runs/{id}", s.getRun)
-	mux.HandleFunc("GET /api/runs/{id}/events", s.runEvents)
-	mux.HandleFunc("POST /api/runs/{id}/cancel", s.cancelRun)
-	mux.HandleFunc("POST /api/uploads", s.createUpload)
-	mux.HandleFunc("GET /api/media/{id}", s.getMedia)
-	mux.HandleFunc("GET /api/backends", s.listBackends)
-	mux.HandleFunc("GET /api/info", s.info)
-	mux.HandleFunc("GET /healthz", s.healthz)
-	if s.cfg.Metrics != nil {
-		mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
+	for _, r := range s.routeTable() {
+		mux.Handle(r.pattern, r.handler)
 	}
-	s.adminRoutes(mux)
 	mux.HandleFunc("/api/", s.notFound)
 	if s.cfg.Web != nil {
 		mux.Handle("/", s.getOnly(s.cfg.Web))

@@ -2,27 +2,24 @@ package httpapi
 
 import (
 	"errors"
-	"github.com/ai4artsed/ai4artsed/api"
-	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"net"
 	"net/http"
 	"strconv"
 
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
-type createRunResponse struct {
-	RunID     string `json:"run_id"`
-	EventsURL string `json:"events_url"`
-	State     string `json:"state"`
-}
-
+// createRun starts a run (docs/api.md, "Runs").
 func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
-	var req pipeline.Request
-	if !s.decodeJSON(w, r, &req) {
+	var body api.RunRequest
+	if !s.decodeJSON(w, r, &body) {
 		return
 	}
+	req := pipelineRequest(body)
 	req.ClientID = clientID(r)
 	if req.Lang == "" {
 		req.Lang = acceptLang(r) // else the pipeline's default
@@ -36,9 +33,21 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 		s.failLang(w, r, err, lang)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, createRunResponse{
-		RunID: run.ID, EventsURL: "/api/runs/" + run.ID + "/events", State: string(run.State),
+	writeJSON(w, http.StatusAccepted, api.RunCreated{
+		RunID: run.ID, EventsURL: "/api/runs/" + run.ID + "/events", State: api.RunState(run.State),
 	})
+}
+
+// pipelineRequest converts the wire body into the pipeline's request.
+func pipelineRequest(b api.RunRequest) pipeline.Request {
+	req := pipeline.Request{
+		Stages: b.Stages, Prompt: b.Prompt, Text: b.Text, Interception: b.Interception, Context: b.Context,
+		Output: b.Output, SafetyLevel: b.SafetyLevel, Lang: b.Lang, Seed: b.Seed, Uploads: b.Uploads,
+	}
+	for _, l := range b.LoRAs {
+		req.LoRAs = append(req.LoRAs, catalog.LoRA(l))
+	}
+	return req
 }
 
 // clientID is the per-browser id the UI sends, else the remote address.
@@ -68,7 +77,7 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"run_id": id, "status": "cancelling"})
+	writeJSON(w, http.StatusAccepted, api.CancelAnswer{RunID: id, Status: api.CancelCancelling})
 }
 
 // failStore answers a store error: not found is 404 naming the id looked up.

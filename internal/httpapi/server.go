@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/media"
@@ -17,21 +18,11 @@ import (
 )
 
 // MaxBodyBytes bounds every JSON request body.
-const MaxBodyBytes = 1 << 20
-
-// BackendStatus is one entry of GET /api/backends.
-type BackendStatus struct {
-	Name      string    `json:"name"`
-	Kind      string    `json:"kind"`
-	URL       string    `json:"url"`
-	State     string    `json:"state"`
-	Detail    string    `json:"detail"`
-	CheckedAt time.Time `json:"checked_at"`
-}
+const MaxBodyBytes = api.MaxBodyBytes
 
 // BackendLister reports the state of the external services.
 type BackendLister interface {
-	Backends(ctx context.Context) []BackendStatus
+	Backends(ctx context.Context) []api.Backend
 }
 
 // Runs is what the API needs of the pipeline; *pipeline.Pipeline

@@ -16,14 +16,6 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
-type uploadResponse struct {
-	UploadID string `json:"upload_id"`
-	Width    int    `json:"width"`
-	Height   int    `json:"height"`
-	Mime     string `json:"mime"`
-	Size     int64  `json:"size"`
-}
-
 // createUpload accepts one image in the multipart field "image". The bytes
 // are checked by Config.Images (header limits, then a full decode in one of
 // a few slots); the file name and declared type are ignored.
@@ -76,7 +68,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, uploadResponse{UploadID: u.ID, Width: u.Width, Height: u.Height, Mime: u.Mime, Size: u.Size})
+	writeJSON(w, http.StatusCreated, api.Upload{UploadID: u.ID, Width: u.Width, Height: u.Height, Mime: u.Mime, Size: u.Size})
 }
 
 // uploadCheckError answers an image that media.Checker refused.
