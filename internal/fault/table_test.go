@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -113,5 +114,33 @@ func TestDescribeLanguagesFieldsAndHints(t *testing.T) {
 	}
 	if Status("no_such_code") != http.StatusInternalServerError {
 		t.Fatal("an unknown code is not 500")
+	}
+}
+
+// TestDocsListEveryCode keeps the error table of docs/api.md in step with
+// this package's table: the same codes with the same statuses.
+func TestDocsListEveryCode(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[api.Code]int{}
+	_, table, _ := strings.Cut(string(raw), "| Code | Status | Meaning |")
+	for line := range strings.SplitSeq(table, "\n") {
+		var code string
+		var status int
+		if n, _ := fmt.Sscanf(line, "| `%s | %d |", &code, &status); n == 2 {
+			documented[api.Code(strings.TrimSuffix(code, "`"))] = status
+		}
+	}
+	for code, c := range codes {
+		if got, ok := documented[code]; !ok || got != c.status {
+			t.Errorf("docs/api.md: %s documented as %d (listed %v), want %d", code, got, ok, c.status)
+		}
+	}
+	for code := range documented {
+		if _, ok := codes[code]; !ok {
+			t.Errorf("docs/api.md lists %s, which the table does not have", code)
+		}
 	}
 }
