@@ -25,6 +25,8 @@ const (
 	EventChunk EventType = "chunk"
 	// EventText is the whole text of a stage once it is complete (TextEvent).
 	EventText EventType = "text"
+	// EventSafety reports the verdict of a safety check (SafetyEvent).
+	EventSafety EventType = "safety"
 	// EventProgress reports generation progress (ProgressEvent).
 	EventProgress EventType = "progress"
 	// EventMedia announces a stored output image (MediaEvent).
@@ -36,7 +38,7 @@ const (
 )
 
 // EventTypes lists every event type, for documentation and tests.
-var EventTypes = []EventType{EventRun, EventStage, EventQueueStatus, EventChunk, EventText, EventProgress, EventMedia, EventError, EventDone}
+var EventTypes = []EventType{EventRun, EventStage, EventQueueStatus, EventChunk, EventText, EventSafety, EventProgress, EventMedia, EventError, EventDone}
 
 // Payload is the data of one event type. Each payload type below implements it.
 type Payload interface {
@@ -150,6 +152,29 @@ type TextEvent struct {
 // ChunkEvent is a TextEvent sent as EventChunk.
 type ChunkEvent TextEvent
 
+// Safety verdicts of SafetyEvent.
+const (
+	VerdictSafe    = "safe"
+	VerdictBlocked = "blocked"
+)
+
+// SafetyEvent is the payload of EventSafety: the verdict of the safety
+// checks of stage 1 (input), 3 (pre-output) or 4 (the image check).
+type SafetyEvent struct {
+	Stage int `json:"stage"`
+	// Verdict is VerdictSafe or VerdictBlocked.
+	Verdict string `json:"verdict"`
+	// Reason tells the student, in the run's language, what kind of content
+	// was found, why it matters and a way forward; empty when safe.
+	Reason string `json:"reason,omitempty"`
+	// Checks names the checks that ran (e.g. "filter_86a", "judge", "vision").
+	Checks []string `json:"checks"`
+	// Terms lists matched terms, only where showing them helps.
+	Terms []string `json:"terms,omitempty"`
+	// Suggestion is a harmless rewrite of the idea, itself checked.
+	Suggestion string `json:"suggestion,omitempty"`
+}
+
 // ProgressEvent is the payload of EventProgress: Value of Max steps done.
 type ProgressEvent struct {
 	Stage int `json:"stage"`
@@ -206,6 +231,9 @@ func (TextEvent) EventType() EventType { return EventText }
 func (ChunkEvent) EventType() EventType { return EventChunk }
 
 // EventType implements Payload.
+func (SafetyEvent) EventType() EventType { return EventSafety }
+
+// EventType implements Payload.
 func (ProgressEvent) EventType() EventType { return EventProgress }
 
 // EventType implements Payload.
@@ -251,6 +279,8 @@ func (e Event) Decode() (Payload, error) {
 		p = new(ChunkEvent)
 	case EventText:
 		p = new(TextEvent)
+	case EventSafety:
+		p = new(SafetyEvent)
 	case EventProgress:
 		p = new(ProgressEvent)
 	case EventMedia:
@@ -280,6 +310,8 @@ func deref(p Payload) Payload {
 	case *ChunkEvent:
 		return *v
 	case *TextEvent:
+		return *v
+	case *SafetyEvent:
 		return *v
 	case *ProgressEvent:
 		return *v
