@@ -19,7 +19,7 @@ const (
 	Kids     Level = "kids"     // about 8-12
 	Youth    Level = "youth"    // 13-17
 	Adult    Level = "adult"    // grown-ups
-	Research Level = "research" // art-education research: only what the law forbids... not even that
+	Research Level = "research" // research with adults: checks are recorded, nothing is blocked
 )
 
 // Levels lists the levels from strictest to loosest.
