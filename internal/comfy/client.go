@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 	"io"
 	"net/http"
 	"net/url"
@@ -104,7 +105,7 @@ func (c *Client) do(ctx context.Context, op, method, route string, q url.Values,
 func statusError(op string, resp *http.Response) error {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return &StatusError{Op: op, StatusCode: resp.StatusCode, Reason: summarize(resp.Header.Get("Content-Type"), data), Body: snippet(data)}
+	return &StatusError{Op: op, StatusCode: resp.StatusCode, Reason: redact.Summary(resp.Header.Get("Content-Type"), data), Body: redact.Snippet(data, maxErrorBody)}
 }
 
 // transportError classifies an error from http.Client.Do.

@@ -3,6 +3,7 @@ package comfy
 import (
 	"errors"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 	"slices"
 	"strings"
 )
@@ -57,7 +58,7 @@ func (e *PromptError) Error() string {
 		if e.Details != "" && e.Details != e.Message {
 			msg += " (" + e.Details + ")"
 		}
-		return "comfy: workflow rejected: " + brief(msg)
+		return "comfy: workflow rejected: " + redact.Brief(msg)
 	}
 	parts := make([]string, 0, len(e.Nodes))
 	for _, n := range e.Nodes {
@@ -75,7 +76,7 @@ func (e *PromptError) Error() string {
 		}
 		parts = append(parts, b.String())
 	}
-	return "comfy: workflow rejected: " + brief(strings.Join(parts, "; "))
+	return "comfy: workflow rejected: " + redact.Brief(strings.Join(parts, "; "))
 }
 
 func lowerFirst(s string) string {
@@ -107,7 +108,7 @@ type ExecutionError struct {
 // Error names the failing node, its class and the exception, shortened and
 // with credentials redacted.
 func (e *ExecutionError) Error() string {
-	return brief(fmt.Sprintf("comfy: node %s (%s) failed: %s: %s", e.NodeID, e.NodeType, e.ExceptionType, e.Message))
+	return redact.Brief(fmt.Sprintf("comfy: node %s (%s) failed: %s: %s", e.NodeID, e.NodeType, e.ExceptionType, e.Message))
 }
 
 // StatusError is an answer from ComfyUI that cannot be used: an unexpected

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 	"io"
 	"net/http"
 	"slices"
@@ -168,7 +169,7 @@ func (c *Client) queuePrompt(ctx context.Context, graph json.RawMessage, clientI
 		}
 	}
 	return "", &StatusError{Op: "queue prompt", StatusCode: resp.StatusCode,
-		Reason: summarize(resp.Header.Get("Content-Type"), data), Body: snippet(data)}
+		Reason: redact.Summary(resp.Header.Get("Content-Type"), data), Body: redact.Snippet(data, maxErrorBody)}
 }
 
 // follow waits until prompt id has finished and returns its history entry.

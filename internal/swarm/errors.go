@@ -3,6 +3,7 @@ package swarm
 import (
 	"errors"
 	"fmt"
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 )
 
 // Sentinel errors, checked with errors.Is.
@@ -60,7 +61,7 @@ func (e *ResponseError) Is(target error) bool {
 
 // badAnswer is the *ResponseError for data that is not what route returns.
 func badAnswer(route string, status int, contentType, reason string, data []byte) *ResponseError {
-	return &ResponseError{Route: route, Status: status, Reason: reason + ": " + summarize(contentType, data), Body: snippet(data)}
+	return &ResponseError{Route: route, Status: status, Reason: reason + ": " + redact.Summary(contentType, data), Body: redact.Snippet(data, maxErrorBody)}
 }
 
 // idInvalidSession is the error_id SwarmUI sends for an unknown session.
@@ -84,9 +85,9 @@ type APIError struct {
 // credentials redacted.
 func (e *APIError) Error() string {
 	if e.ID != "" {
-		return fmt.Sprintf("swarm: %s: %s (%s, status %d)", e.Route, brief(e.Message), e.ID, e.Status)
+		return fmt.Sprintf("swarm: %s: %s (%s, status %d)", e.Route, redact.Brief(e.Message), e.ID, e.Status)
 	}
-	return fmt.Sprintf("swarm: %s: %s", e.Route, brief(e.Message))
+	return fmt.Sprintf("swarm: %s: %s", e.Route, redact.Brief(e.Message))
 }
 
 // Is reports whether the error matches ErrInvalidSession (error_id

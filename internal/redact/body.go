@@ -1,4 +1,4 @@
-package swarm
+package redact
 
 import (
 	"bytes"
@@ -8,8 +8,9 @@ import (
 	"strings"
 )
 
-// summarize describes a body without quoting it: its kind and size.
-func summarize(contentType string, data []byte) string {
+// Summary describes an upstream body without quoting it: its kind and
+// size, e.g. "an HTML page of 5120 bytes". It is safe for error strings.
+func Summary(contentType string, data []byte) string {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	trimmed := bytes.TrimSpace(data)
 	kind := "a " + mt + " body"
@@ -24,36 +25,38 @@ func summarize(contentType string, data []byte) string {
 	return fmt.Sprintf("%s of %d bytes", kind, len(data))
 }
 
-// snippet is the start of a body with credentials redacted, for the log.
-func snippet(data []byte) string {
+// Snippet is the start of a body, at most max bytes, with credentials
+// replaced: for the server log only.
+func Snippet(data []byte, max int) string {
 	s := string(bytes.TrimSpace(data))
-	if len(s) > maxErrorBody {
-		s = s[:maxErrorBody]
+	if len(s) > max {
+		s = s[:max]
 	}
-	return redact(s)
+	return Secrets(s)
 }
 
 // secrets matches credentials an upstream may echo: the values of fields
 // named like keys or passwords (an Authorization header's scheme included),
-// then any bearer or basic token left.
+// then any bearer or basic token left. Read-only after package init.
 var secrets = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)((?:authorization|api[_-]?key|access[_-]?token|token|password|secret|cookie)["']?\s*[:=]\s*["']?)(?:(?:bearer|basic)\s+)?[^"'\s,;}&]+`),
 	regexp.MustCompile(`(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+`),
 }
 
-// redact replaces credentials in s with [redacted].
-func redact(s string) string {
+// Secrets replaces credentials in s with [redacted].
+func Secrets(s string) string {
 	for _, re := range secrets {
 		s = re.ReplaceAllString(s, "${1}[redacted]")
 	}
 	return s
 }
 
-// brief shortens an upstream message for an error string and redacts it.
-func brief(s string) string {
+// Brief shortens an upstream message to 300 bytes for an error string and
+// replaces credentials in it.
+func Brief(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > 300 {
 		s = s[:300] + "..."
 	}
-	return redact(s)
+	return Secrets(s)
 }
