@@ -20,7 +20,8 @@ type matcher struct {
 //   - whole words and phrases: every run of up to maxN words is looked up;
 //   - compound parts: a term of a compound-eligible kind at the start or end
 //     of a word with at least minRest runes beside it, or in its middle
-//     (minRest on both sides) when at least minInterior runes long;
+//     (minRest on both sides) when at least minInterior runes long; at the
+//     start of a word also followed by only an inflection ending (endings);
 //   - split words: two or three adjacent words joined, for terms of at
 //     least minConcat runes;
 //   - edit distance 1 (insert, delete, change, swap) for words and terms of
@@ -107,7 +108,7 @@ func (m *matcher) compound(tok string) {
 			if prefix && suffix {
 				continue
 			}
-			if (prefix && n-b < minRest) || (suffix && a < minRest) {
+			if prefix && n-b < minRest && !endings[tok[idx[b]:]] || suffix && a < minRest {
 				continue
 			}
 			interior := !prefix && !suffix
@@ -122,6 +123,10 @@ func (m *matcher) compound(tok string) {
 		}
 	}
 }
+
+// endings are the German and English word endings after which a term still
+// matches as the start of a word ("nackte", "Hakenkreuzen", "Zombies").
+var endings = map[string]bool{"e": true, "n": true, "s": true, "en": true, "er": true, "es": true, "em": true, "ed": true}
 
 // insideAllowed reports whether an allowed word longer than the part
 // tok[a:b] (in runes) covers it.

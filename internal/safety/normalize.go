@@ -66,7 +66,7 @@ func splitWords(f []rune) []string {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			cur = append(cur, r)
-		case r == '!' && isWordRune(prev) && isWordRune(next) && len(cur) > 0:
+		case r == '!' && isWordRune(prev) && len(cur) > 0 && letterAfterBangs(f, i):
 			cur = append(cur, r)
 		case r != '!' && isLeetSymbol(r) && (unicode.IsLetter(prev) && len(cur) > 0 || unicode.IsLetter(next)):
 			cur = append(cur, r)
@@ -80,6 +80,15 @@ func splitWords(f []rune) []string {
 	}
 	flush()
 	return words
+}
+
+// letterAfterBangs reports whether the run of '!' at f[i] is followed by a
+// letter or digit ("h!tler", but not "heil!!!").
+func letterAfterBangs(f []rune, i int) bool {
+	for i < len(f) && f[i] == '!' {
+		i++
+	}
+	return i < len(f) && (unicode.IsLetter(f[i]) || unicode.IsDigit(f[i]))
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || isLeetSymbol(r) }
