@@ -3,6 +3,7 @@ package safety
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -135,6 +136,10 @@ func (c *compiler) add(list, field, spelling string, e entry, compound *bool) {
 	if inCompounds {
 		f.parts[e.key] = append(f.parts[e.key], ep)
 		f.minPart = min(f.minPart, n)
+		if !slices.Contains(f.partLens, n) {
+			f.partLens = append(f.partLens, n)
+			slices.Sort(f.partLens)
+		}
 	}
 	if e.context != nil || !letters {
 		return
@@ -143,6 +148,7 @@ func (c *compiler) add(list, field, spelling string, e entry, compound *bool) {
 		f.joined[e.key] = append(f.joined[e.key], ep)
 	}
 	if n >= minFuzzy {
+		f.maxFuzzy = max(f.maxFuzzy, n)
 		for _, d := range deletions(e.key) {
 			f.fuzzy[d] = append(f.fuzzy[d], ep)
 		}
@@ -206,6 +212,7 @@ func (c *compiler) allow(a AllowList) {
 			c.errorf(ListAllow, field, "%q is the term %q of list %s after normalisation", w, e.term, e.list)
 		}
 		c.f.allow[ks[0]] = true
+		c.f.maxAllow = max(c.f.maxAllow, utf8.RuneCountInString(ks[0]))
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // Floors the corpora must keep (docs/safety.md, "Corpus"). A change to the
 // lists or the matcher that makes them worse fails the tests.
 const (
-	maxHarmlessJudgeYouth = 0.02                 // share of harmless prompts sent to the judge at youth
+	maxHarmlessJudgeYouth = 0.02                   // share of harmless prompts sent to the judge at youth
 	maxNanosPerPrompt     = 100 * time.Microsecond // mean cost of one Check
 )
 

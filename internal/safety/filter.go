@@ -20,6 +20,9 @@ type Filter struct {
 	allow    map[string]bool     // near-miss words
 	maxN     int                 // longest phrase, in words
 	minPart  int                 // shortest compound part, in runes
+	partLens []int               // the lengths of compound parts, in runes, ascending
+	maxAllow int                 // longest allowed word, in runes
+	maxFuzzy int                 // longest term matched by edit distance, in runes
 	patterns []*pattern
 }
 

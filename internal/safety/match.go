@@ -95,15 +95,20 @@ func (m *matcher) hasContext(i, j int, ctx []string) bool {
 	return false
 }
 
-// compound looks up the parts of one word.
+// compound looks up the parts of one word: for each start, only the part
+// lengths some term has, so the cost is linear in the word's length.
 func (m *matcher) compound(tok string) {
 	n := utf8.RuneCountInString(tok)
-	if n < m.f.minPart+minRest {
+	if n < m.f.minPart+1 {
 		return
 	}
 	idx := runeOffsets(tok)
-	for a := 0; a <= n-m.f.minPart; a++ {
-		for b := a + m.f.minPart; b <= n; b++ {
+	for a := 0; a < n; a++ {
+		for _, l := range m.f.partLens {
+			b := a + l
+			if b > n {
+				break
+			}
 			prefix, suffix := a == 0, b == n
 			if prefix && suffix {
 				continue
@@ -112,7 +117,7 @@ func (m *matcher) compound(tok string) {
 				continue
 			}
 			interior := !prefix && !suffix
-			if interior && (a < minRest || n-b < minRest || b-a < minInterior) {
+			if interior && (a < minRest || n-b < minRest || l < minInterior) {
 				continue
 			}
 			for _, e := range m.f.parts[tok[idx[a]:idx[b]]] {
@@ -132,8 +137,8 @@ var endings = map[string]bool{"e": true, "n": true, "s": true, "en": true, "er":
 // tok[a:b] (in runes) covers it.
 func (m *matcher) insideAllowed(tok string, idx []int, a, b int) bool {
 	n := len(idx) - 1
-	for x := 0; x <= a; x++ {
-		for y := b; y <= n; y++ {
+	for x := max(0, b-m.f.maxAllow); x <= a; x++ {
+		for y := b; y <= min(n, x+m.f.maxAllow); y++ {
 			if (x < a || y > b) && m.f.allow[tok[idx[x]:idx[y]]] {
 				return true
 			}
@@ -160,7 +165,7 @@ func (m *matcher) concat(i int) {
 // and its one-rune deletions in the deletion index, then verifying.
 func (m *matcher) fuzzy(tok string) {
 	n := utf8.RuneCountInString(tok)
-	if n < minFuzzy-1 || !onlyLetters(tok) {
+	if n < minFuzzy-1 || n > m.f.maxFuzzy+1 || !onlyLetters(tok) {
 		return
 	}
 	check := func(k string) {

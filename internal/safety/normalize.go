@@ -49,6 +49,7 @@ func tokenize(s string) []string {
 func splitWords(f []rune) []string {
 	var words []string
 	var cur []rune
+	number := true // cur holds only digits and '.'
 	at := func(i int) rune {
 		if i < 0 || i >= len(f) {
 			return ' '
@@ -60,19 +61,23 @@ func splitWords(f []rune) []string {
 			words = append(words, string(cur))
 			cur = cur[:0]
 		}
+		number = true
 	}
 	for i, r := range f {
 		prev, next := at(i-1), at(i+1)
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			cur = append(cur, r)
+			number = number && isDigit(r)
 		case r == '!' && isWordRune(prev) && len(cur) > 0 && letterAfterBangs(f, i):
 			cur = append(cur, r)
+			number = false
 		case r != '!' && isLeetSymbol(r) && (unicode.IsLetter(prev) && len(cur) > 0 || unicode.IsLetter(next)):
 			cur = append(cur, r)
+			number = false
 		case isApostrophe(r) && unicode.IsLetter(prev) && unicode.IsLetter(next) && len(cur) > 0:
 			// "don't" → "dont"
-		case (r == '.' || r == ',') && isDigit(prev) && isDigit(next) && len(cur) > 0 && allDigits(cur):
+		case (r == '.' || r == ',') && isDigit(prev) && isDigit(next) && len(cur) > 0 && number:
 			cur = append(cur, '.')
 		default:
 			flush()
@@ -96,15 +101,6 @@ func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) 
 func isDigit(r rune) bool { return '0' <= r && r <= '9' }
 
 func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == '`' || r == 'ʼ' }
-
-func allDigits(rs []rune) bool {
-	for _, r := range rs {
-		if !isDigit(r) && r != '.' {
-			return false
-		}
-	}
-	return true
-}
 
 // tokenKey folds leetspeak in a word that is mostly letters and collapses
 // repeated letters (steps 4 and 5 of Normalize).
