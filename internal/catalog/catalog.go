@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"slices"
+
+	"github.com/ai4artsed/ai4artsed/internal/safety"
 )
 
 //go:embed builtin
@@ -18,7 +20,7 @@ var builtinFiles embed.FS
 var ErrInvalidBuiltin = errors.New("catalog: invalid built-in config")
 
 // Builtin returns the embedded built-in tree with the folders interception/,
-// output/ and workflows/.
+// output/, workflows/ and safety/.
 func Builtin() fs.FS {
 	sub, err := fs.Sub(builtinFiles, "builtin")
 	if err != nil {
@@ -35,6 +37,7 @@ type Catalog struct {
 	interceptionList []*Interception
 	outputList       []*Output
 	models, loras    []string
+	filter           *safety.Filter
 }
 
 // Load reads the built-in configs from builtin and, if overrideDir is not
@@ -44,8 +47,12 @@ type Catalog struct {
 //
 // Every built-in must be valid: an invalid one makes Load fail with
 // ErrInvalidBuiltin. A broken override file is logged with file and field and
-// skipped. The returned problems hold every error and warning found; Load
-// fails too when overrideDir cannot be read. log may be nil.
+// skipped. The safety lists (safety/86a.json, kids.json, youth.json,
+// personal_data.json, allow.json; an override file replaces the built-in
+// one) are different: if one is missing or invalid, Load fails with
+// ErrSafetyLists, so the server never runs with an empty list. The returned
+// problems hold every error and warning found; Load fails too when
+// overrideDir cannot be read. log may be nil.
 func Load(builtin fs.FS, overrideDir string, log *slog.Logger) (*Catalog, []Problem, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -68,12 +75,16 @@ func Load(builtin fs.FS, overrideDir string, log *slog.Logger) (*Catalog, []Prob
 			}
 		}
 	}
-	log.Info("catalog: loaded", "interceptions", len(c.interceptionList), "outputs", len(c.outputList), "override_dir", overrideDir)
+	if c.filter == nil {
+		return nil, probs, safetyError(probs)
+	}
+	log.Info("catalog: loaded", "interceptions", len(c.interceptionList), "outputs", len(c.outputList),
+		"safety_terms", c.filter.Terms(), "override_dir", overrideDir)
 	return c, probs, nil
 }
 
-// Check validates the built-in configs and, if dir is not empty, the files in
-// dir, and returns every problem found without stopping at the first one
+// Check validates the built-in configs and safety lists and, if dir is not
+// empty, the files in dir, and returns every problem found without stopping at the first one
 // (for `ai4artsed configs check [DIR]`).
 func Check(builtin fs.FS, dir string) []Problem {
 	_, probs, _, err := build(builtin, dir)

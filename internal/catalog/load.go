@@ -83,13 +83,14 @@ func newLoader() *loader {
 }
 
 // build loads the built-in layer and, if dir is not empty, the override
-// layer. builtinFailed reports an error in a built-in file; err reports an
+// layer, then the safety lists (c.filter is nil if they failed). builtinFailed reports an error in a built-in file; err reports an
 // override dir that cannot be read.
 func build(builtin fs.FS, dir string) (c *Catalog, probs []Problem, builtinFailed bool, err error) {
 	ld := newLoader()
 	base := layer{fsys: builtin, display: func(n string) string { return "builtin/" + n }, builtin: true}
 	ld.loadLayer(base)
 	builtinFailed = HasError(ld.problems)
+	var over *layer
 	if dir != "" {
 		info, statErr := os.Stat(dir)
 		if statErr == nil && !info.IsDir() {
@@ -98,10 +99,13 @@ func build(builtin fs.FS, dir string) (c *Catalog, probs []Problem, builtinFaile
 		if statErr != nil {
 			return nil, ld.problems, builtinFailed, fmt.Errorf("catalog: config dir: %w", statErr)
 		}
-		over := layer{fsys: os.DirFS(dir), display: func(n string) string { return filepath.Join(dir, filepath.FromSlash(n)) }}
-		ld.loadLayer(over)
+		over = &layer{fsys: os.DirFS(dir), display: func(n string) string { return filepath.Join(dir, filepath.FromSlash(n)) }}
+		ld.loadLayer(*over)
 	}
-	return ld.catalog(), ld.problems, builtinFailed, nil
+	filter := ld.loadSafety(base, over)
+	c = ld.catalog()
+	c.filter = filter
+	return c, ld.problems, builtinFailed, nil
 }
 
 // loadLayer loads workflows, then outputs (which use them), then
