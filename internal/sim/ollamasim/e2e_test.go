@@ -44,6 +44,19 @@ func TestClientsAgainstSimulator(t *testing.T) {
 			}
 		})
 	}
+	// The client may return on the final frame before the handler has
+	// recorded that it sent it: wait for the records to settle.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		done := true
+		for _, r := range sim.Requests() {
+			done = done && r.Completed
+		}
+		if done || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, r := range sim.Requests() {
 		if !r.Completed || !r.Stream || r.Cancelled || len(r.Messages) != 2 {
 			t.Errorf("record %+v", r)
