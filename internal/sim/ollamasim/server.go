@@ -66,6 +66,9 @@ type Options struct {
 	// messages first, then the start of the last one. A request's
 	// options.num_ctx overrides it.
 	ContextLength int
+	// SlowDelay is how long a model named with MarkerSlow waits before
+	// its first token (0 means 10s).
+	SlowDelay time.Duration
 	// Logger receives one debug line per generation; nil discards.
 	Logger *slog.Logger
 }
@@ -75,6 +78,8 @@ type Message struct {
 	Role     string `json:"role"`
 	Content  string `json:"content"`
 	Thinking string `json:"thinking,omitempty"`
+	// Images are base64 images (vision models); see imageText.
+	Images []string `json:"images,omitempty"`
 }
 
 // Recorded is one generation request the simulator received (native chat,
