@@ -87,7 +87,7 @@ func (d *demoSims) listen(h http.Handler) (string, error) {
 func (d *demoSims) apply(s *Settings) {
 	s.OllamaURL, s.SwarmURL, s.ComfyURL = d.OllamaURL, d.SwarmURL, d.ComfyURL
 	s.OpenAIBaseURL = ""
-	for _, m := range []*string{&s.ModelInterception, &s.ModelSafety, &s.ModelTranslation, &s.ModelOptimization} {
+	for _, m := range []*string{&s.ModelInterception, &s.ModelSafety, &s.ModelTranslation, &s.ModelOptimization, &s.ModelVision} {
 		if strings.HasPrefix(*m, "openai/") {
 			*m = "ollama/" + strings.TrimPrefix(*m, "openai/")
 		}

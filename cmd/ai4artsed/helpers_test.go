@@ -62,6 +62,11 @@ type testEnv struct {
 type envOptions struct {
 	sim    SimSettings
 	mutate func(*Settings)
+	// models are installed in the Ollama simulator besides the default
+	// models of every role (for example judges with answer-shape markers).
+	models []string
+	// slowDelay is the Ollama simulator's wait of "slow" models.
+	slowDelay time.Duration
 }
 
 func newEnv(t *testing.T, o envOptions) *testEnv {
@@ -73,11 +78,13 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	s := defaultSettings()
 	s.DataDir = t.TempDir()
 	var models []string
-	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization} {
+	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization, s.ModelVision} {
 		models = append(models, strings.TrimPrefix(m, "ollama/"))
 	}
+	models = append(models, o.models...)
 	env := &testEnv{Log: &logBuffer{}}
-	env.Ollama = ollamasim.New(ollamasim.Options{Models: models, FirstTokenDelay: o.sim.FirstTokenDelay, TokenDelay: o.sim.TokenDelay})
+	env.Ollama = ollamasim.New(ollamasim.Options{Models: models, FirstTokenDelay: o.sim.FirstTokenDelay, TokenDelay: o.sim.TokenDelay,
+		SlowDelay: o.slowDelay})
 	ollamaSrv := httptest.NewServer(env.Ollama)
 	t.Cleanup(ollamaSrv.Close)
 	files, loras := cat.ModelFiles()
