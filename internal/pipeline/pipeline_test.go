@@ -46,6 +46,7 @@ type pipelineOptions struct {
 	Filter       Filter
 	Level        safety.Level // the server's level; "" is youth
 	JudgeTimeout time.Duration
+	ConfigDir    string // extra configs, as AI4ARTSED_CONFIG_DIR
 }
 
 // testModels are the models of a test pipeline.
@@ -76,7 +77,7 @@ func newPipelineWith(t *testing.T, o pipelineOptions) (*Pipeline, store.Store, *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	cat, _, err := catalog.Load(catalog.Builtin(), "", nil)
+	cat, _, err := catalog.Load(catalog.Builtin(), o.ConfigDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,7 +140,7 @@ func (x *execution) screen(stage int, items []screenItem) (*screening, error) {
 				if s.blocked.category == "" {
 					s.blocked.category = res.Category
 				}
-				if res.Decision == safety.Judge {
+				if res.Decision == safety.Judge && !s.blocked.down {
 					s.blocked.terms = shown
 				}
 			case v.Outcome == judge.Unknown:
