@@ -109,6 +109,19 @@ func (x *execution) optimize(out *catalog.Output, text string) (screened, error)
 		checks = s.checks
 		rec.Texts = append(rec.Texts, s.texts...)
 	}
+	// LoRA trigger phrases join the prompt in stage 4; a request may name
+	// its own, so they pass the filter here too.
+	if triggers := triggerText(x.loras()); triggers != "" {
+		if s, err = x.screen(3, []screenItem{{field: "lora_triggers", text: triggers}}); err != nil {
+			return screened{}, err
+		}
+		s.checks = mergeChecks(checks, s.checks)
+		if s.blocked != nil {
+			return fail(s)
+		}
+		checks = s.checks
+		rec.Texts = append(rec.Texts, s.texts...)
+	}
 	rec.Verdict, rec.Checks = api.VerdictSafe, nonNilStrings(checks)
 	x.finishOptimize(&rec, final, &screening{checks: checks})
 	return screened{text: final}, nil
@@ -128,6 +141,17 @@ func (x *execution) finishOptimize(rec *optimizeRecord, final string, s *screeni
 			sr.Model, sr.Backend = x.p.cfg.Models.Optimization, x.p.cfg.LLM.Backend(x.p.cfg.Models.Optimization)
 		}
 	})
+}
+
+// triggerText joins the LoRAs' trigger phrases.
+func triggerText(loras []catalog.LoRA) string {
+	var ts []string
+	for _, l := range loras {
+		if t := strings.TrimSpace(l.Trigger); t != "" {
+			ts = append(ts, t)
+		}
+	}
+	return strings.Join(ts, ", ")
 }
 
 // mergeChecks returns a with the checks of b it lacks appended.

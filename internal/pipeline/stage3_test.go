@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
@@ -106,6 +107,8 @@ func TestStageThreeBlocks(t *testing.T) {
 		{name: "a forbidden optimisation result", req: Request{Stages: StagesGeneration, Text: "a flag"},
 			optimize: func(string) string { return "a FORBIDDEN flag, oil painting" }, field: "optimized"},
 		{name: "a translation the judge finds unsafe", req: Request{Stages: StagesGeneration, Text: "ein Bild UNSAFE-TEST"}, field: "translation"},
+		{name: "a request LoRA's trigger phrase", req: Request{Stages: StagesGeneration, Text: "a flag",
+			LoRAs: []catalog.LoRA{{Name: "x.safetensors", Strength: 1, Trigger: "FORBIDDEN banner"}}}, field: "lora_triggers"},
 		{name: "an all run whose interception turns unsafe", req: Request{Stages: StagesAll, Prompt: "a picture", Interception: "dada"},
 			optimize: func(string) string { return "a FORBIDDEN picture" }, field: "optimized"},
 	}

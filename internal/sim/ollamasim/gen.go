@@ -72,7 +72,7 @@ func (s *Server) startJob(r *http.Request, sp jobSpec) *job {
 	msgs, size, cut := s.fitContext(sp.msgs, sp.numCtx)
 	j.promptSize = size
 	s.update(j.idx, func(rec *Recorded) { rec.PromptTokens, rec.PromptTruncated = size, cut })
-	j.tokens = Tokens(Reply(sp.model, msgs))
+	j.tokens = Tokens(s.reply(sp.model, msgs))
 	if isMarked(sp.model, MarkerRepeat) {
 		j.tokens = repeating(j.tokens)
 	}

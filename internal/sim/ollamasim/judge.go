@@ -122,3 +122,24 @@ func pngTexts(data []byte) []string {
 	}
 	return out
 }
+
+// reply is Reply with the server's options: a vision check of an image
+// whose text holds one of Options.UnsafeImageWords is unsafe.
+func (s *Server) reply(model string, msgs []Message) string {
+	if len(msgs) > 0 && len(s.opts.UnsafeImageWords) > 0 {
+		last := msgs[len(msgs)-1]
+		seen := strings.ToLower(imageText(last.Images))
+		var sys []string
+		for _, m := range msgs {
+			if m.Role == "system" {
+				sys = append(sys, m.Content)
+			}
+		}
+		for _, w := range s.opts.UnsafeImageWords {
+			if seen != "" && isSafetyPrompt(strings.Join(sys, "\n")) && strings.Contains(seen, strings.ToLower(w)) {
+				return judgeReply(model, UnsafeMarker)
+			}
+		}
+	}
+	return Reply(model, msgs)
+}
