@@ -67,6 +67,8 @@ type envOptions struct {
 	models []string
 	// slowDelay is the Ollama simulator's wait of "slow" models.
 	slowDelay time.Duration
+	// unsafeImageWords make the simulated vision model block images.
+	unsafeImageWords []string
 }
 
 func newEnv(t *testing.T, o envOptions) *testEnv {
@@ -84,7 +86,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	models = append(models, o.models...)
 	env := &testEnv{Log: &logBuffer{}}
 	env.Ollama = ollamasim.New(ollamasim.Options{Models: models, FirstTokenDelay: o.sim.FirstTokenDelay, TokenDelay: o.sim.TokenDelay,
-		SlowDelay: o.slowDelay})
+		SlowDelay: o.slowDelay, UnsafeImageWords: o.unsafeImageWords})
 	ollamaSrv := httptest.NewServer(env.Ollama)
 	t.Cleanup(ollamaSrv.Close)
 	files, loras := cat.ModelFiles()
