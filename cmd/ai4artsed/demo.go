@@ -64,7 +64,8 @@ func startDemo(sim SimSettings, cat *catalog.Catalog, models []string, log *slog
 		d.Close()
 		return nil, err
 	}
-	log.Info("demo simulators running", "ollama", d.OllamaURL, "swarmui", d.SwarmURL, "comfyui", d.ComfyURL)
+	log.Info("demo simulators running", "ollama", d.OllamaURL, "swarmui", d.SwarmURL, "comfyui", d.ComfyURL,
+		"safety", "the simulated judge and vision model block texts with "+ollamasim.UnsafeMarker+" or words like knife, blood, Messer, Blut")
 	return d, nil
 }
 
