@@ -71,7 +71,7 @@ type envOptions struct {
 	unsafeImageWords []string
 }
 
-func newEnv(t *testing.T, o envOptions) *testEnv {
+func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	cat, _, err := catalog.Load(catalog.Builtin(), "", nil)
 	if err != nil {
@@ -108,7 +108,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 
 // start builds the App from s, serves it on a loopback port and shuts it
 // down when the test ends.
-func (e *testEnv) start(t *testing.T, s Settings) {
+func (e *testEnv) start(t testing.TB, s Settings) {
 	t.Helper()
 	if e.Log == nil {
 		e.Log = &logBuffer{}
@@ -138,7 +138,7 @@ func (e *testEnv) client(clientID string) *client.Client {
 }
 
 // startRun starts a run and returns its id.
-func (e *testEnv) startRun(t *testing.T, req api.RunRequest) string {
+func (e *testEnv) startRun(t testing.TB, req api.RunRequest) string {
 	t.Helper()
 	id, err := e.startRunAs(t, "", req)
 	if err != nil {
@@ -148,7 +148,7 @@ func (e *testEnv) startRun(t *testing.T, req api.RunRequest) string {
 }
 
 // startRunAs starts a run as the given browser client.
-func (e *testEnv) startRunAs(t *testing.T, clientID string, req api.RunRequest) (string, error) {
+func (e *testEnv) startRunAs(t testing.TB, clientID string, req api.RunRequest) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -209,7 +209,7 @@ func (e *testEnv) follow(ctx context.Context, runID string, after int64, each fu
 }
 
 // collect reads a whole run's events.
-func (e *testEnv) collect(t *testing.T, runID string) []sseEvent {
+func (e *testEnv) collect(t testing.TB, runID string) []sseEvent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

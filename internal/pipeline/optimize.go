@@ -32,6 +32,7 @@ type optimizeRecord struct {
 	// English already (TranslationNote says so).
 	Translated      bool        `json:"translated"`
 	TranslationNote string      `json:"translation_note,omitempty"`
+	TranslationMS   int64       `json:"translation_ms,omitempty"`
 	Optimized       bool        `json:"optimized"`
 	Texts           []textCheck `json:"texts"`
 }
@@ -69,12 +70,13 @@ func (x *execution) optimize(out *catalog.Output, text string) (screened, error)
 		rec.TranslationNote = "the text looks English: not translated"
 	} else {
 		model := x.p.cfg.Models.Translation
+		start := x.p.cfg.Now()
 		english, err = x.chat(3, llm.Request{Model: model, Think: new(false), Messages: []llm.Message{
 			{Role: "system", Content: translateInstruction}, {Role: "user", Content: text}}}, nil)
 		if err != nil {
 			return screened{}, err
 		}
-		english, rec.Translated = strings.TrimSpace(english), true
+		english, rec.Translated, rec.TranslationMS = strings.TrimSpace(english), true, x.since(start)
 	}
 	rec.Translation = english
 	if s, err = x.screen(3, []screenItem{{field: "translation", text: english, forceJudge: judge.FailClosed(level)}}); err != nil {
