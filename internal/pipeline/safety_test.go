@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/fault"
@@ -157,5 +158,57 @@ func TestBlockedReasonIsInTheRunsLanguageAndNeverRepeatsHiddenTerms(t *testing.T
 				t.Fatalf("event %s repeats a hidden term: %s", e.Type, e.Data)
 			}
 		}
+	}
+}
+
+// TestJudgeWaitsInTheQueue: the judge's call takes a slot of the LLM queue
+// like every call, and the student sees the queue position meanwhile.
+func TestJudgeWaitsInTheQueue(t *testing.T) {
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
+	l := &fakeLLM{chat: func(ctx context.Context, req llm.Request, _ func(string) error) (string, error) {
+		if req.Model == testModels.Safety {
+			return "SAFE", nil
+		}
+		entered <- struct{}{}
+		select {
+		case <-release:
+			return "ok", nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}}
+	p, _, hub := newPipelineWith(t, pipelineOptions{LLM: l, RawLLM: true, Level: safety.Youth})
+	p.cfg.Slots = 1
+	holder, err := p.Start(context.Background(), Request{Stages: StagesInterception, Prompt: "first", Interception: "dada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first run never reached the LLM")
+	}
+	waiter, err := p.Start(context.Background(), Request{Stages: StagesInterception, Prompt: "second", Interception: "dada",
+		SafetyLevel: "kids", ClientID: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The judge's call waits for the slot the first run holds.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(5 * time.Second)
+	for p.Queue("fake").Waiting() == 0 {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("the judge's call never waited in the queue")
+		}
+	}
+	close(release)
+	waitDone(t, hub, holder.ID)
+	got := shape(decodeEvents(t, waitDone(t, hub, waiter.ID)))
+	iq, is := slices.Index(got, "queue_status"), slices.Index(got, "safety 1 safe")
+	if iq < 0 || is < 0 || iq > is {
+		t.Fatalf("events %q: want the judge's queue_status before the stage-1 safety event", got)
 	}
 }
