@@ -33,6 +33,10 @@ const (
 	CodeAbandoned   Code = "abandoned"
 	CodeInterrupted Code = "interrupted"
 
+	// Youth protection: the run ends in state blocked.
+	CodeBlocked           Code = "blocked"
+	CodeSafetyUnavailable Code = "safety_unavailable"
+
 	// LLM backends.
 	CodeModelNotFound    Code = "model_not_found"
 	CodeModelLoadFailed  Code = "model_load_failed"

@@ -11,8 +11,8 @@ const (
 	StagesInterception = "interception"
 	// StagesGeneration runs the generation stage: an image model draws the text.
 	StagesGeneration = "generation"
-	// StagesAll runs every stage; it answers stage_unavailable until the
-	// safety stage exists.
+	// StagesAll runs every stage, 1 to 4, in one run; it answers
+	// stage_unavailable when the server has no image backend.
 	StagesAll = "all"
 )
 

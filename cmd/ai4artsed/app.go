@@ -16,6 +16,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
+	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
 	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
@@ -69,7 +70,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}
 	a.Catalog = cat
 	if s.Demo {
-		models := []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization}
+		models := []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization, s.ModelVision}
 		if a.Demo, err = startDemo(s.Sim, cat, models, log); err != nil {
 			return nil, err
 		}
@@ -111,6 +112,10 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	a.Images, a.Supervisor = newImages(s, log)
 	sup := a.Supervisor
 	a.closers = append(a.closers, func() { _ = sup.Close() })
+	filter, err := newFilter(cat)
+	if err != nil {
+		return nil, fmt.Errorf("safety filter: %w", err)
+	}
 	a.Hub = events.NewHub(db)
 	backends := &backendLister{s: s, sup: sup, ollama: a.Ollama}
 	var p *pipeline.Pipeline
@@ -124,9 +129,10 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, Files: files, Logger: log, Metrics: metrics,
 		Models: pipeline.Models{
 			Interception: s.ModelInterception, Safety: s.ModelSafety,
-			Translation: s.ModelTranslation, Optimization: s.ModelOptimization,
+			Translation: s.ModelTranslation, Optimization: s.ModelOptimization, Vision: s.ModelVision,
 		},
-		Language: s.Language, SafetyLevel: s.SafetyLevel, DefaultOutput: s.DefaultOutput,
+		Filter: filter, JudgeTimeout: s.JudgeTimeout,
+		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
 		Slots: s.LLMSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 	})
 	a.Pipeline = p

@@ -51,7 +51,7 @@ func newBenchEnv(b *testing.B, sim SimSettings) *benchEnv {
 	s.SwarmAutoStart = false
 	s.MaxRunsClient = 1 << 20
 	var models []string
-	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization} {
+	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization, s.ModelVision} {
 		models = append(models, strings.TrimPrefix(m, "ollama/"))
 	}
 	simSrv := httptest.NewServer(ollamasim.New(ollamasim.Options{

@@ -64,7 +64,8 @@ func startDemo(sim SimSettings, cat *catalog.Catalog, models []string, log *slog
 		d.Close()
 		return nil, err
 	}
-	log.Info("demo simulators running", "ollama", d.OllamaURL, "swarmui", d.SwarmURL, "comfyui", d.ComfyURL)
+	log.Info("demo simulators running", "ollama", d.OllamaURL, "swarmui", d.SwarmURL, "comfyui", d.ComfyURL,
+		"safety", "the simulated judge and vision model block texts with "+ollamasim.UnsafeMarker+" or words like knife, blood, Messer, Blut")
 	return d, nil
 }
 
@@ -87,7 +88,7 @@ func (d *demoSims) listen(h http.Handler) (string, error) {
 func (d *demoSims) apply(s *Settings) {
 	s.OllamaURL, s.SwarmURL, s.ComfyURL = d.OllamaURL, d.SwarmURL, d.ComfyURL
 	s.OpenAIBaseURL = ""
-	for _, m := range []*string{&s.ModelInterception, &s.ModelSafety, &s.ModelTranslation, &s.ModelOptimization} {
+	for _, m := range []*string{&s.ModelInterception, &s.ModelSafety, &s.ModelTranslation, &s.ModelOptimization, &s.ModelVision} {
 		if strings.HasPrefix(*m, "openai/") {
 			*m = "ollama/" + strings.TrimPrefix(*m, "openai/")
 		}

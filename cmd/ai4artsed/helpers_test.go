@@ -62,9 +62,16 @@ type testEnv struct {
 type envOptions struct {
 	sim    SimSettings
 	mutate func(*Settings)
+	// models are installed in the Ollama simulator besides the default
+	// models of every role (for example judges with answer-shape markers).
+	models []string
+	// slowDelay is the Ollama simulator's wait of "slow" models.
+	slowDelay time.Duration
+	// unsafeImageWords make the simulated vision model block images.
+	unsafeImageWords []string
 }
 
-func newEnv(t *testing.T, o envOptions) *testEnv {
+func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	cat, _, err := catalog.Load(catalog.Builtin(), "", nil)
 	if err != nil {
@@ -73,11 +80,13 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	s := defaultSettings()
 	s.DataDir = t.TempDir()
 	var models []string
-	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization} {
+	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization, s.ModelVision} {
 		models = append(models, strings.TrimPrefix(m, "ollama/"))
 	}
+	models = append(models, o.models...)
 	env := &testEnv{Log: &logBuffer{}}
-	env.Ollama = ollamasim.New(ollamasim.Options{Models: models, FirstTokenDelay: o.sim.FirstTokenDelay, TokenDelay: o.sim.TokenDelay})
+	env.Ollama = ollamasim.New(ollamasim.Options{Models: models, FirstTokenDelay: o.sim.FirstTokenDelay, TokenDelay: o.sim.TokenDelay,
+		SlowDelay: o.slowDelay, UnsafeImageWords: o.unsafeImageWords})
 	ollamaSrv := httptest.NewServer(env.Ollama)
 	t.Cleanup(ollamaSrv.Close)
 	files, loras := cat.ModelFiles()
@@ -99,7 +108,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 
 // start builds the App from s, serves it on a loopback port and shuts it
 // down when the test ends.
-func (e *testEnv) start(t *testing.T, s Settings) {
+func (e *testEnv) start(t testing.TB, s Settings) {
 	t.Helper()
 	if e.Log == nil {
 		e.Log = &logBuffer{}
@@ -129,7 +138,7 @@ func (e *testEnv) client(clientID string) *client.Client {
 }
 
 // startRun starts a run and returns its id.
-func (e *testEnv) startRun(t *testing.T, req api.RunRequest) string {
+func (e *testEnv) startRun(t testing.TB, req api.RunRequest) string {
 	t.Helper()
 	id, err := e.startRunAs(t, "", req)
 	if err != nil {
@@ -139,7 +148,7 @@ func (e *testEnv) startRun(t *testing.T, req api.RunRequest) string {
 }
 
 // startRunAs starts a run as the given browser client.
-func (e *testEnv) startRunAs(t *testing.T, clientID string, req api.RunRequest) (string, error) {
+func (e *testEnv) startRunAs(t testing.TB, clientID string, req api.RunRequest) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -200,7 +209,7 @@ func (e *testEnv) follow(ctx context.Context, runID string, after int64, each fu
 }
 
 // collect reads a whole run's events.
-func (e *testEnv) collect(t *testing.T, runID string) []sseEvent {
+func (e *testEnv) collect(t testing.TB, runID string) []sseEvent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

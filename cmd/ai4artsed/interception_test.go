@@ -44,7 +44,7 @@ func TestInterceptionRunEndToEnd(t *testing.T) {
 		}
 		order = append(order, e.Type)
 	}
-	want := "run run stage:safety:skipped stage:interception:started chunk text stage:interception:done done"
+	want := "run run stage:safety:started safety stage:safety:done stage:interception:started chunk text stage:interception:done done"
 	if got := strings.Join(order, " "); got != want {
 		t.Fatalf("event order:\n got %s\nwant %s", got, want)
 	}

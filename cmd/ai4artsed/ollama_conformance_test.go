@@ -25,7 +25,7 @@ func newSimEnv(t *testing.T, opts ollamasim.Options, mutate func(*Settings)) *te
 	if mutate != nil {
 		mutate(&s)
 	}
-	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization} {
+	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization, s.ModelVision} {
 		_, name, _ := llm.ParseModel(m)
 		opts.Models = append(opts.Models, name)
 	}

@@ -171,6 +171,13 @@ func (r *cliRun) show(e api.Event) (string, error) {
 	case api.TextEvent:
 		fmt.Fprintln(r.stderr)
 		return d.Text, nil
+	case api.SafetyEvent:
+		if d.Verdict == api.VerdictBlocked {
+			fmt.Fprintf(r.stderr, "  safety check (stage %d): %s\n", d.Stage, d.Reason)
+			if d.Suggestion != "" {
+				fmt.Fprintf(r.stderr, "  suggestion: %s\n", d.Suggestion)
+			}
+		}
 	case api.ProgressEvent:
 		r.progress(d.Value, d.Max)
 	case api.MediaEvent:

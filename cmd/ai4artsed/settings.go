@@ -33,6 +33,11 @@ type Settings struct {
 	OpenAIBaseURL                                                       string
 	OpenAIAPIKey                                                        string
 	ModelInterception, ModelSafety, ModelTranslation, ModelOptimization string
+	// ModelVision is the image check's model (AI4ARTSED_MODEL_VISION).
+	ModelVision string
+	// JudgeTimeout bounds one call of the safety judge, the image check or
+	// a suggestion once it runs (AI4ARTSED_JUDGE_TIMEOUT).
+	JudgeTimeout time.Duration
 
 	SwarmURL            string
 	ComfyURL            string
@@ -68,6 +73,7 @@ func defaultSettings() Settings {
 		OllamaFirstTokenTimeout: 120 * time.Second, OllamaIdleTimeout: 60 * time.Second,
 		ModelInterception: "ollama/llama3.1:8b", ModelSafety: "ollama/llama-guard3:1b",
 		ModelTranslation: "ollama/llama3.1:8b", ModelOptimization: "ollama/llama3.1:8b",
+		ModelVision: "ollama/qwen2.5vl:3b", JudgeTimeout: 30 * time.Second,
 		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
 		SwarmAutoStart: true, SwarmStartupTimeout: 120 * time.Second, SwarmHealthInterval: 2 * time.Second,
 		GenerationTimeout: 10 * time.Minute,
@@ -135,6 +141,8 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	str("AI4ARTSED_MODEL_SAFETY", &s.ModelSafety)
 	str("AI4ARTSED_MODEL_TRANSLATION", &s.ModelTranslation)
 	str("AI4ARTSED_MODEL_OPTIMIZATION", &s.ModelOptimization)
+	str("AI4ARTSED_MODEL_VISION", &s.ModelVision)
+	dur("AI4ARTSED_JUDGE_TIMEOUT", &s.JudgeTimeout)
 	str("SWARMUI_URL", &s.SwarmURL)
 	str("COMFYUI_URL", &s.ComfyURL)
 	boolean("SWARMUI_AUTO_START", &s.SwarmAutoStart)
@@ -155,6 +163,9 @@ func (s *Settings) validate() error {
 	case "kids", "youth", "adult", "research":
 	default:
 		return fmt.Errorf("settings: AI4ARTSED_SAFETY_LEVEL=%q: want kids, youth, adult or research", s.SafetyLevel)
+	}
+	if s.JudgeTimeout <= 0 {
+		return fmt.Errorf("settings: AI4ARTSED_JUDGE_TIMEOUT=%s: want a positive duration", s.JudgeTimeout)
 	}
 	if s.Language != "de" && s.Language != "en" {
 		return fmt.Errorf("settings: AI4ARTSED_LANGUAGE=%q: want de or en", s.Language)
@@ -200,6 +211,7 @@ func (s Settings) logAttrs() []any {
 		"openai_base_url", redact.URL(s.OpenAIBaseURL),
 		"openai_api_key", redactSecret(s.OpenAIAPIKey), "model_interception", s.ModelInterception,
 		"model_safety", s.ModelSafety, "model_translation", s.ModelTranslation, "model_optimization", s.ModelOptimization,
+		"model_vision", s.ModelVision, "judge_timeout", s.JudgeTimeout,
 		"swarmui_url", redact.URL(s.SwarmURL), "comfyui_url", redact.URL(s.ComfyURL), "swarmui_auto_start", s.SwarmAutoStart,
 		"swarmui_start_command", s.SwarmStartCommand != "", "swarmui_startup_timeout", s.SwarmStartupTimeout,
 		"swarmui_health_check_interval", s.SwarmHealthInterval, "swarmui_stop_on_exit", s.SwarmStopOnExit, "generation_timeout", s.GenerationTimeout, "demo", s.Demo,

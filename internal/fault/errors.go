@@ -38,6 +38,13 @@ var (
 	ErrCancelled   = errors.New("run cancelled")
 	ErrAbandoned   = errors.New("run cancelled: nobody watched it for 60 seconds while it waited")
 	ErrInterrupted = errors.New("run interrupted by server shutdown")
+	// ErrBlocked: a safety check found content not suitable for the run's
+	// safety level; the run ends blocked.
+	ErrBlocked = errors.New("blocked by the safety check")
+	// ErrSafetyUnavailable: a safety check that must pass (kids, youth)
+	// could not run (the judge or vision model is down, timed out, missing
+	// or answered nonsense); the run ends blocked.
+	ErrSafetyUnavailable = errors.New("safety check unavailable")
 	// ErrPanic: a run or handler panicked; the detail is in the log.
 	ErrPanic = errors.New("internal error")
 )

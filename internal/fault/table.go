@@ -48,6 +48,9 @@ var codes = map[api.Code]codeInfo{
 	api.CodeAbandoned:   {http.StatusConflict, T("Niemand hat den Lauf 60 Sekunden lang beobachtet; er wurde abgebrochen.", "Nobody watched the run for 60 seconds; it was cancelled.")},
 	api.CodeInterrupted: {http.StatusServiceUnavailable, T("Der Server wurde beendet; der Lauf wurde unterbrochen.", "The server shut down; the run was interrupted.")},
 
+	api.CodeBlocked:           {http.StatusUnprocessableEntity, T("Die Sicherheitsprüfung hat deine Idee angehalten. Schau dir den Hinweis an und versuch es mit einer anderen Idee.", "The safety check stopped your idea. Read the note and try another idea.")},
+	api.CodeSafetyUnavailable: {http.StatusServiceUnavailable, T("Die Sicherheitsprüfung ist gerade nicht erreichbar, darum wurde angehalten. Versuch es gleich noch einmal.", "The safety check is not available right now, so we stopped here. Try again in a moment.")},
+
 	api.CodeModelNotFound:    {http.StatusServiceUnavailable, T("Das KI-Modell ist auf dem Server nicht installiert. Bitte sag deiner Lehrkraft Bescheid.", "The AI model is not installed on the server. Please tell your teacher.")},
 	api.CodeModelLoadFailed:  {http.StatusBadGateway, T("Das KI-Modell konnte nicht geladen werden. Bitte sag deiner Lehrkraft Bescheid.", "The AI model could not be loaded. Please tell your teacher.")},
 	api.CodeLLMUnavailable:   {http.StatusBadGateway, T("Die Text-KI ist gerade nicht erreichbar. Versuch es gleich noch einmal.", "The text AI cannot be reached right now. Try again in a moment.")},
@@ -91,6 +94,8 @@ var sentinels = []struct {
 	{ErrInterrupted, api.CodeInterrupted},
 	{ErrStoreFailed, api.CodeStoreFailed},
 	{ErrPanic, api.CodeInternal},
+	{ErrBlocked, api.CodeBlocked},
+	{ErrSafetyUnavailable, api.CodeSafetyUnavailable}, // before the llm errors it may wrap
 
 	{llm.ErrModelNotFound, api.CodeModelNotFound},
 	{llm.ErrModelLoad, api.CodeModelLoadFailed}, // before ErrUpstream, which it also is

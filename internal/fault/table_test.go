@@ -40,6 +40,8 @@ func TestClassification(t *testing.T) {
 		code   api.Code
 		status int
 	}{
+		{"blocked", fmt.Errorf("stage 1: %w", ErrBlocked), api.CodeBlocked, 422},
+		{"safety check down wins over the llm error", fmt.Errorf("stage 1: %w: %w", ErrSafetyUnavailable, llm.ErrUnavailable), api.CodeSafetyUnavailable, 503},
 		{"model missing", fmt.Errorf("stage 2: %w: %w", llm.ErrModelNotFound, upstream), api.CodeModelNotFound, 503},
 		{"empty answer", fmt.Errorf("stage 2: %w", llm.ErrEmptyAnswer), api.CodeLLMEmptyAnswer, 502},
 		{"model load", errors.Join(llm.ErrModelLoad, llm.ErrUpstream, errors.New("/usr/lib/ollama/runner: load failed")), api.CodeModelLoadFailed, 502},

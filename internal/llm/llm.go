@@ -17,6 +17,9 @@ import (
 type Message struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
+	// Images are images for a vision model (PNG or JPEG bytes), sent
+	// base64-encoded as Ollama's "images" and as OpenAI image_url parts.
+	Images [][]byte `json:"images,omitempty"`
 }
 
 // Options are the sampling parameters of a call. Nil pointers and a zero

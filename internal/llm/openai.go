@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,13 +37,13 @@ func NewOpenAI(baseURL, apiKey string, hc *http.Client, timeout time.Duration, o
 }
 
 type openaiChatRequest struct {
-	Model       string    `json:"model"`
-	Messages    []Message `json:"messages"`
-	Stream      bool      `json:"stream"`
-	Temperature *float64  `json:"temperature,omitempty"`
-	TopP        *float64  `json:"top_p,omitempty"`
-	MaxTokens   int       `json:"max_tokens,omitempty"`
-	Seed        *int64    `json:"seed,omitempty"`
+	Model       string          `json:"model"`
+	Messages    []openaiMessage `json:"messages"`
+	Stream      bool            `json:"stream"`
+	Temperature *float64        `json:"temperature,omitempty"`
+	TopP        *float64        `json:"top_p,omitempty"`
+	MaxTokens   int             `json:"max_tokens,omitempty"`
+	Seed        *int64          `json:"seed,omitempty"`
 }
 
 // openaiChunk is a streamed chunk or, tolerantly, a non-streaming answer.
@@ -81,7 +82,7 @@ func (o *OpenAI) ChatResult(ctx context.Context, req Request, fn func(chunk stri
 	}
 	body, err := json.Marshal(openaiChatRequest{
 		Model:       req.Model,
-		Messages:    nonNil(req.Messages),
+		Messages:    openaiMessages(req.Messages),
 		Stream:      true,
 		Temperature: req.Options.Temperature,
 		TopP:        req.Options.TopP,
@@ -200,4 +201,42 @@ func (o *OpenAI) readJSON(first []byte, sc *bufio.Scanner, c *collector) error {
 		return errUnterminated
 	}
 	return nil
+}
+
+// openaiMessage is a chat message in the OpenAI format: Content is a string,
+// or a list of parts when the message carries images.
+type openaiMessage struct {
+	Role    string `json:"role"`
+	Content any    `json:"content"`
+}
+
+// openaiPart is one part of a message with images.
+type openaiPart struct {
+	Type     string          `json:"type"`
+	Text     string          `json:"text,omitempty"`
+	ImageURL *openaiImageURL `json:"image_url,omitempty"`
+}
+
+type openaiImageURL struct {
+	URL string `json:"url"`
+}
+
+// openaiMessages converts messages to the OpenAI format; images become
+// data-URL image_url parts after the text.
+func openaiMessages(msgs []Message) []openaiMessage {
+	out := make([]openaiMessage, 0, len(msgs))
+	for _, m := range msgs {
+		if len(m.Images) == 0 {
+			out = append(out, openaiMessage{Role: m.Role, Content: m.Content})
+			continue
+		}
+		parts := []openaiPart{{Type: "text", Text: m.Content}}
+		for _, img := range m.Images {
+			mime := http.DetectContentType(img)
+			parts = append(parts, openaiPart{Type: "image_url", ImageURL: &openaiImageURL{
+				URL: "data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(img)}})
+		}
+		out = append(out, openaiMessage{Role: m.Role, Content: parts})
+	}
+	return out
 }

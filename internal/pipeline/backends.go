@@ -25,7 +25,7 @@ type generatedImage struct {
 func (x *execution) viaSwarm(ctx context.Context, out *catalog.Output, rec *generationRecord) ([]generatedImage, error) {
 	p := out.Parameters
 	req := swarm.T2IRequest{
-		Prompt: rec.Prompt, NegativePrompt: p.NegativePrompt, Model: out.Model,
+		Prompt: rec.Prompt, NegativePrompt: rec.Negative, Model: out.Model,
 		Width: p.Width, Height: p.Height, Steps: p.Steps, CFG: p.CFG, Seed: int64(rec.Seed),
 		Sampler: p.Sampler, Scheduler: p.Scheduler, Images: 1,
 	}
@@ -109,8 +109,8 @@ func (x *execution) viaWorkflow(ctx context.Context, out *catalog.Output, rec *g
 func (x *execution) bindingValues(ctx context.Context, out *catalog.Output, rec *generationRecord) (map[string]any, error) {
 	p := out.Parameters
 	v := map[string]any{"prompt": rec.Prompt, "seed": rec.Seed}
-	if p.NegativePrompt != "" {
-		v["negative_prompt"] = p.NegativePrompt
+	if rec.Negative != "" {
+		v["negative_prompt"] = rec.Negative
 	}
 	for name, n := range map[string]int{"width": p.Width, "height": p.Height, "steps": p.Steps} {
 		if n > 0 {

@@ -83,9 +83,22 @@ func (x *execution) execute() {
 		}
 		switch x.req.Stages {
 		case StagesInterception:
-			return x.interception()
+			if err := x.inputSafety(); err != nil {
+				return err
+			}
+			_, err := x.interception()
+			return err
 		case StagesGeneration:
-			return x.generation()
+			return x.generation(x.req.Text)
+		case StagesAll:
+			if err := x.inputSafety(); err != nil {
+				return err
+			}
+			text, err := x.interception()
+			if err != nil {
+				return err
+			}
+			return x.generation(text)
 		}
 		return fmt.Errorf("stages %q: %w", x.req.Stages, fault.ErrStageUnavailable)
 	})
@@ -144,6 +157,8 @@ func (x *execution) classify(err error) (store.State, api.ErrorDetail) {
 	}
 	d := fault.Describe(err, x.req.Lang)
 	switch d.Code {
+	case api.CodeBlocked, api.CodeSafetyUnavailable:
+		return store.StateBlocked, d
 	case api.CodeInterrupted:
 		return store.StateInterrupted, d
 	case api.CodeCancelled, api.CodeAbandoned:

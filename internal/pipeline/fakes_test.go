@@ -119,9 +119,13 @@ func (f *fakeStarter) Ensure(ctx context.Context, onStarting func(string)) error
 	return f.ensure(ctx, onStarting)
 }
 
-// echoLLM answers every chat with text, streamed in two chunks.
+// echoLLM answers every chat with text, streamed in two chunks (fn may be
+// nil, as with the real clients).
 func echoLLM(text string) *fakeLLM {
 	return &fakeLLM{chat: func(_ context.Context, _ llm.Request, fn func(string) error) (string, error) {
+		if fn == nil {
+			return text, nil
+		}
 		half := len(text) / 2
 		if err := fn(text[:half]); err != nil {
 			return "", err

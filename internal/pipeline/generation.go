@@ -12,68 +12,41 @@ import (
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/graph"
-	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
 // generationRecord is what a run keeps about stage 4: enough to reproduce it.
 type generationRecord struct {
-	Output   string           `json:"output"`
-	Backend  string           `json:"backend"`
-	Path     string           `json:"path"`
-	Reason   string           `json:"reason"`
-	Model    string           `json:"model,omitempty"`
-	Prompt   string           `json:"prompt"`
-	Negative string           `json:"negative_prompt,omitempty"`
-	Seed     uint64           `json:"seed"`
-	LoRAs    []catalog.LoRA   `json:"loras"`
-	Triggers []string         `json:"triggers,omitempty"`
-	Injected []graph.Injected `json:"injected,omitempty"`
-	Workflow json.RawMessage  `json:"workflow,omitempty"`
-	PromptID string           `json:"comfy_prompt_id,omitempty"`
-	Uploads  []string         `json:"uploads,omitempty"`
-	Files    []string         `json:"backend_files,omitempty"` // the names the backend gave its images
+	Output   string `json:"output"`
+	Backend  string `json:"backend"`
+	Path     string `json:"path"`
+	Reason   string `json:"reason"`
+	Model    string `json:"model,omitempty"`
+	Prompt   string `json:"prompt"`
+	Negative string `json:"negative_prompt,omitempty"`
+	// SafetyNegative are the level's terms appended to Negative.
+	SafetyNegative []string         `json:"safety_negative,omitempty"`
+	Seed           uint64           `json:"seed"`
+	LoRAs          []catalog.LoRA   `json:"loras"`
+	Triggers       []string         `json:"triggers,omitempty"`
+	Injected       []graph.Injected `json:"injected,omitempty"`
+	Workflow       json.RawMessage  `json:"workflow,omitempty"`
+	PromptID       string           `json:"comfy_prompt_id,omitempty"`
+	Uploads        []string         `json:"uploads,omitempty"`
+	Files          []string         `json:"backend_files,omitempty"` // the names the backend gave its images
+	// ImageCheck holds the vision model's verdict on each image (kids,
+	// youth); a blocked image is recorded here by its hash only.
+	ImageCheck []imageVerdict `json:"image_check,omitempty"`
 }
 
-// generation runs stages 3 and 4 from the given text.
-func (x *execution) generation() error {
+// generation runs stages 3 and 4 from text.
+func (x *execution) generation(text string) error {
 	out, _ := x.p.cfg.Catalog.Output(x.req.Output)
-	text, err := x.optimize(out)
+	checked, err := x.optimize(out, text)
 	if err != nil {
 		return err
 	}
-	return x.generate(out, text)
-}
-
-// optimize runs stage 3. The safety checks and the translation of stage 3
-// are not built yet, so it runs only the output's optimisation instruction
-// and says so in its stage event.
-func (x *execution) optimize(out *catalog.Output) (string, error) {
-	x.stageStart(3, x.msg("Nur Optimierung: Sicherheitsprüfung und Übersetzung sind noch nicht gebaut.",
-		"Optimisation only: the safety check and translation are not built yet."))
-	instr := strings.TrimSpace(out.OptimizationInstruction)
-	if instr == "" {
-		x.publish(api.TextEvent{Stage: 3, Text: x.req.Text})
-		x.stageDone(3, func(sr *store.StageResult) { sr.Text = x.req.Text })
-		return x.req.Text, nil
-	}
-	model := x.p.cfg.Models.Optimization
-	text, err := x.chat(3, llm.Request{
-		Model:    model,
-		Messages: []llm.Message{{Role: "system", Content: instr}, {Role: "user", Content: x.req.Text}},
-		Think:    new(false),
-	}, func(chunk string) error {
-		x.publish(api.ChunkEvent{Stage: 3, Text: chunk})
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	x.publish(api.TextEvent{Stage: 3, Text: text})
-	x.stageDone(3, func(sr *store.StageResult) {
-		sr.Text, sr.Model, sr.Backend = text, model, x.p.cfg.LLM.Backend(model)
-	})
-	return strings.TrimSpace(text), nil
+	return x.generate(out, checked)
 }
 
 // loras merges the interception config's LoRAs with the request's; a request
@@ -140,14 +113,16 @@ func (x *execution) seed(out *catalog.Output) uint64 {
 	return uint64(binary.BigEndian.Uint32(b[:]) >> 1)
 }
 
-// generate runs stage 4 on the chosen path and stores what comes back.
-func (x *execution) generate(out *catalog.Output, text string) error {
+// generate runs stage 4 on the chosen path from a text that passed stage
+// 3, checks the images (kids, youth) and stores those that passed.
+func (x *execution) generate(out *catalog.Output, text screened) error {
 	im := x.p.cfg.Images
 	loras := x.loras()
-	prompt, triggers := withTriggers(text, loras)
+	prompt, triggers := withTriggers(text.text, loras)
+	negative, added := negativeFor(out.Parameters.NegativePrompt, x.level())
 	rec := &generationRecord{
-		Output: out.ID, Backend: out.Backend, Model: out.Model, Prompt: prompt,
-		Negative: out.Parameters.NegativePrompt, Seed: x.seed(out), LoRAs: loras, Triggers: triggers, Uploads: x.req.Uploads,
+		Output: out.ID, Backend: out.Backend, Model: out.Model, Prompt: prompt, Negative: negative, SafetyNegative: added,
+		Seed: x.seed(out), LoRAs: loras, Triggers: triggers, Uploads: x.req.Uploads,
 	}
 	if rec.LoRAs == nil {
 		rec.LoRAs = []catalog.LoRA{}
@@ -182,6 +157,16 @@ func (x *execution) generate(out *catalog.Output, text string) error {
 		x.recordGeneration(rec)
 		return fmt.Errorf("generation: the backend returned no image: %w", fault.ErrBackendGarbage)
 	}
+	if err := x.checkImages(imgs, rec); err != nil {
+		x.recordGeneration(rec)
+		if isBlocked(err) {
+			x.stageDone(4, func(sr *store.StageResult) {
+				sr.Verdict, sr.Text, sr.Model, sr.Backend = api.VerdictBlocked, prompt, out.Model, rec.Backend
+				sr.Detail, _ = json.Marshal(rec)
+			})
+		}
+		return err
+	}
 	stored, err := x.storeImages(imgs, rec)
 	if err != nil {
 		x.recordGeneration(rec)
@@ -195,6 +180,9 @@ func (x *execution) generate(out *catalog.Output, text string) error {
 	x.stageDone(4, func(sr *store.StageResult) {
 		sr.Text, sr.Model, sr.Backend = prompt, out.Model, rec.Backend
 		sr.Detail, _ = json.Marshal(rec)
+		if rec.ImageCheck != nil {
+			sr.Verdict = api.VerdictSafe
+		}
 	})
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
@@ -38,6 +39,12 @@ func loraNodes(t *testing.T, g map[string]wfNode) map[string]loraNode {
 
 func ptr[T any](v T) *T { return &v }
 
+// youthNegative is an output's negative prompt with the youth level's terms.
+func youthNegative(base string) string {
+	s, _ := negativeFor(base, safety.Youth)
+	return s
+}
+
 func TestGenerationRouting(t *testing.T) {
 	const text = "a lighthouse at dusk"
 	cases := []struct {
@@ -66,13 +73,13 @@ func TestGenerationRouting(t *testing.T) {
 				"ink/wash.safetensors": {"LoraLoader", "ink/wash.safetensors", 0.5, 0.25},
 				"paper.safetensors":    {"LoraLoader", "paper.safetensors", 1.2, 1.2},
 			},
-			prompt: text + ", Ink Wash", negative: "blurry, deformed, low quality, watermark",
+			prompt: text + ", Ink Wash", negative: youthNegative("blurry, deformed, low quality, watermark"),
 		},
 		{
 			name: "interception LoRA with trigger", req: Request{Text: text, Interception: "analog_photo_1970s", Seed: ptr[uint64](42)},
 			path: pathSwarmWorkflow, reason: "1 LoRA(s) apply", positiveAt: "Positive Prompt",
 			loras:  map[string]loraNode{"film_grain_1970s.safetensors": {"LoraLoader", "film_grain_1970s.safetensors", 0.7, 0.7}},
-			prompt: text + ", kodachrome film photo", negative: "blurry, deformed, low quality, watermark",
+			prompt: text + ", kodachrome film photo", negative: youthNegative("blurry, deformed, low quality, watermark"),
 		},
 		{
 			name: "request LoRA replaces the interception's of the same name",
@@ -80,7 +87,7 @@ func TestGenerationRouting(t *testing.T) {
 				LoRAs: []catalog.LoRA{{Name: "film_grain_1970s.safetensors", Strength: 0.2}}},
 			path: pathSwarmWorkflow, reason: "1 LoRA(s) apply", positiveAt: "Positive Prompt",
 			loras:  map[string]loraNode{"film_grain_1970s.safetensors": {"LoraLoader", "film_grain_1970s.safetensors", 0.2, 0.2}},
-			prompt: text, negative: "blurry, deformed, low quality, watermark",
+			prompt: text, negative: youthNegative("blurry, deformed, low quality, watermark"),
 		},
 		{
 			name: "comfyui output runs its workflow", req: Request{Text: text, Output: "flux_dev", Seed: ptr[uint64](42)},
@@ -121,7 +128,7 @@ func TestGenerationRouting(t *testing.T) {
 				got := swarmReqs[0]
 				if got.Model != "OfficialStableDiffusion/sd3.5_large.safetensors" || got.Width != 1024 || got.Height != 1024 ||
 					got.Steps != 25 || got.CFG != 4.5 || got.Seed != 42 || got.Prompt != tc.prompt ||
-					got.NegativePrompt != "blurry, deformed, low quality, watermark" || got.Images != 1 || len(got.LoRAs) != 0 {
+					got.NegativePrompt != youthNegative("blurry, deformed, low quality, watermark") || got.Images != 1 || len(got.LoRAs) != 0 {
 					t.Fatalf("swarm received %+v", got)
 				}
 				return

@@ -22,9 +22,11 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/fault"
+	"github.com/ai4artsed/ai4artsed/internal/judge"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
+	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
@@ -42,8 +44,9 @@ type Metrics interface {
 }
 
 // Models names the model of each LLM role (`ollama/NAME` or `openai/NAME`).
+// Safety is the text judge, Vision the image check after stage 4.
 type Models struct {
-	Interception, Safety, Translation, Optimization string
+	Interception, Safety, Translation, Optimization, Vision string
 }
 
 // Config holds everything a Pipeline needs.
@@ -57,13 +60,23 @@ type Config struct {
 	Models  Models
 	Logger  *slog.Logger
 	Metrics Metrics // optional
+	// Filter is the term filter of stages 1 and 3; nil passes every text
+	// (and records no filter checks).
+	Filter Filter
+	// Judge is the LLM judge and image check; nil builds one on
+	// Models.Safety and Models.Vision with JudgeTimeout.
+	Judge Judge
+	// JudgeTimeout bounds one call of the judge, the vision check or a
+	// suggestion once it runs (default 30s); the wait in the queue before
+	// it does not count.
+	JudgeTimeout time.Duration
 
-	Language      string // default language of messages
-	SafetyLevel   string // the server's safety level
-	DefaultOutput string // output config used when neither request nor interception names one
-	Slots         int    // LLM calls at once per backend
-	QueueMax      int    // waiting LLM calls per backend
-	MaxRunsClient int    // unfinished runs per client
+	Language      string       // default language of messages
+	SafetyLevel   safety.Level // the server's safety level: the floor of every run
+	DefaultOutput string       // output config used when neither request nor interception names one
+	Slots         int          // LLM calls at once per backend
+	QueueMax      int          // waiting LLM calls per backend
+	MaxRunsClient int          // unfinished runs per client
 	IdleCancel    time.Duration
 	// RepairPause is the first pause before a run whose store writes
 	// failed is written again (default 1s; it doubles up to 30s).
@@ -96,8 +109,8 @@ func New(cfg Config) *Pipeline {
 	if cfg.Language == "" {
 		cfg.Language = "de"
 	}
-	if cfg.SafetyLevel == "" {
-		cfg.SafetyLevel = "youth"
+	if cfg.SafetyLevel.Rank() < 0 {
+		cfg.SafetyLevel = safety.Youth
 	}
 	if cfg.Slots < 1 {
 		cfg.Slots = 3
@@ -116,6 +129,15 @@ func New(cfg Config) *Pipeline {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Filter == nil {
+		cfg.Filter = passFilter{}
+	}
+	if cfg.JudgeTimeout <= 0 {
+		cfg.JudgeTimeout = 30 * time.Second
+	}
+	if cfg.Judge == nil {
+		cfg.Judge = judge.New(judge.Config{Model: cfg.Models.Safety, VisionModel: cfg.Models.Vision, Timeout: cfg.JudgeTimeout})
 	}
 	return &Pipeline{
 		cfg:      cfg,
@@ -309,6 +331,9 @@ func (p *Pipeline) forget(x *execution) {
 		delete(p.byClient, x.req.ClientID)
 	}
 }
+
+// judgeTimeout bounds one safety call.
+func (p *Pipeline) judgeTimeout() time.Duration { return p.cfg.JudgeTimeout }
 
 func newID() string {
 	var b [16]byte

@@ -12,6 +12,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/media"
+	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
 )
@@ -38,7 +39,33 @@ type pipelineOptions struct {
 	LLM    LLM
 	Images *Images // nil: generation is unavailable
 	Files  bool    // give the pipeline a media store in a temporary directory
-	Models *Models // nil: Models{Interception: "ollama/m", Optimization: "ollama/opt"}
+	Models *Models // nil: testModels
+	// RawLLM sends the judge's and the vision model's calls to LLM too;
+	// otherwise they answer SAFE (see safeJudges).
+	RawLLM       bool
+	Filter       Filter
+	Level        safety.Level // the server's level; "" is youth
+	JudgeTimeout time.Duration
+	ConfigDir    string // extra configs, as AI4ARTSED_CONFIG_DIR
+}
+
+// testModels are the models of a test pipeline.
+var testModels = Models{Interception: "ollama/m", Optimization: "ollama/opt", Safety: "ollama/guard",
+	Translation: "ollama/translate", Vision: "ollama/vision"}
+
+// safeJudges answers the judge and vision models SAFE and sends every
+// other call to the test's LLM, so tests of other stages need not play
+// the safety checks.
+type safeJudges struct {
+	LLM
+	models Models
+}
+
+func (s safeJudges) Chat(ctx context.Context, req llm.Request, fn func(string) error) (string, error) {
+	if req.Model == s.models.Safety || req.Model == s.models.Vision {
+		return "SAFE", nil
+	}
+	return s.LLM.Chat(ctx, req, fn)
 }
 
 // newPipelineWith builds a pipeline on a fresh SQLite store and the built-in
@@ -50,7 +77,7 @@ func newPipelineWith(t *testing.T, o pipelineOptions) (*Pipeline, store.Store, *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	cat, _, err := catalog.Load(catalog.Builtin(), "", nil)
+	cat, _, err := catalog.Load(catalog.Builtin(), o.ConfigDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,12 +87,17 @@ func newPipelineWith(t *testing.T, o pipelineOptions) (*Pipeline, store.Store, *
 			t.Fatal(err)
 		}
 	}
-	models := Models{Interception: "ollama/m", Optimization: "ollama/opt"}
+	models := testModels
 	if o.Models != nil {
 		models = *o.Models
 	}
+	l := o.LLM
+	if !o.RawLLM && l != nil {
+		l = safeJudges{LLM: l, models: models}
+	}
 	hub := events.NewHub(db)
-	p := New(Config{Store: db, Hub: hub, Catalog: cat, LLM: o.LLM, Images: o.Images, Files: files, Models: models})
+	p := New(Config{Store: db, Hub: hub, Catalog: cat, LLM: l, Images: o.Images, Files: files, Models: models,
+		Filter: o.Filter, SafetyLevel: o.Level, JudgeTimeout: o.JudgeTimeout})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/safety"
 )
 
 // MaxPromptRunes is the longest prompt, text or context a run accepts.
@@ -21,23 +22,24 @@ const (
 
 // Request is what a client asks a run to do (docs/api.md, "Runs").
 type Request struct {
-	Stages       string         `json:"stages"`
-	Prompt       string         `json:"prompt,omitempty"`
-	Text         string         `json:"text,omitempty"`
-	Interception string         `json:"interception,omitempty"`
-	Context      string         `json:"context,omitempty"`
-	Output       string         `json:"output,omitempty"`
-	SafetyLevel  string         `json:"safety_level,omitempty"`
-	Lang         string         `json:"lang,omitempty"`
-	Seed         *uint64        `json:"seed,omitempty"`
-	LoRAs        []catalog.LoRA `json:"loras,omitempty"`
-	Uploads      []string       `json:"uploads,omitempty"`
+	Stages       string `json:"stages"`
+	Prompt       string `json:"prompt,omitempty"`
+	Text         string `json:"text,omitempty"`
+	Interception string `json:"interception,omitempty"`
+	Context      string `json:"context,omitempty"`
+	Output       string `json:"output,omitempty"`
+	SafetyLevel  string `json:"safety_level,omitempty"`
+	// RequestedSafetyLevel is the level the request asked for when it was
+	// looser than the server's and so was raised to it; it is not part of
+	// the JSON body a client sends (httpapi never sets it).
+	RequestedSafetyLevel string         `json:"requested_safety_level,omitempty"`
+	Lang                 string         `json:"lang,omitempty"`
+	Seed                 *uint64        `json:"seed,omitempty"`
+	LoRAs                []catalog.LoRA `json:"loras,omitempty"`
+	Uploads              []string       `json:"uploads,omitempty"`
 	// ClientID identifies the browser for the per-client run limit; it is not part of the JSON body.
 	ClientID string `json:"-"`
 }
-
-// safetyRank orders safety levels from strictest to loosest.
-var safetyRank = map[string]int{"kids": 0, "youth": 1, "adult": 2, "research": 3}
 
 // Limits of a run request (docs/api.md, "Runs").
 const (
@@ -65,18 +67,8 @@ func (p *Pipeline) normalize(req *Request) error {
 	if req.Lang != "de" && req.Lang != "en" {
 		return fault.Invalid("lang", `Die Sprache muss "de" oder "en" sein.`, `lang must be "de" or "en".`)
 	}
-	if req.SafetyLevel == "" {
-		req.SafetyLevel = p.cfg.SafetyLevel
-	}
-	rank, ok := safetyRank[req.SafetyLevel]
-	if !ok {
-		return fault.Invalid("safety_level", "Die Sicherheitsstufe muss kids, youth, adult oder research sein.",
-			"safety_level must be one of kids, youth, adult, research.")
-	}
-	if rank > safetyRank[p.cfg.SafetyLevel] {
-		return fault.Invalid("safety_level",
-			fmt.Sprintf("Die Sicherheitsstufe %q ist lockerer als die des Servers (%q).", req.SafetyLevel, p.cfg.SafetyLevel),
-			fmt.Sprintf("The safety level %q is looser than the server's level %q.", req.SafetyLevel, p.cfg.SafetyLevel))
+	if err := p.normalizeLevel(req); err != nil {
+		return err
 	}
 	if req.Seed != nil && *req.Seed > MaxSeed {
 		return fault.Invalid("seed", fmt.Sprintf("Der Seed muss eine ganze Zahl von 0 bis %d sein.", uint64(MaxSeed)),
@@ -123,9 +115,34 @@ func (p *Pipeline) normalize(req *Request) error {
 		}
 		return p.normalizeOutput(req, ic)
 	case StagesAll:
-		return fmt.Errorf("stages %q needs the safety stage: %w", req.Stages, fault.ErrStageUnavailable)
+		if err := checkText("prompt", req.Prompt, true); err != nil {
+			return err
+		}
+		if ic.UserDefined && strings.TrimSpace(req.Context) == "" {
+			return fault.Invalid("context", "Bitte schreib zuerst deine eigenen Regeln auf.", "Please write your own rules first.")
+		}
+		return p.normalizeOutput(req, ic)
 	}
 	return fault.Invalid("stages", `stages muss "all", "interception" oder "generation" sein.`, `stages must be "all", "interception" or "generation".`)
+}
+
+// normalizeLevel applies the server's level as the floor: an empty level
+// is the server's, a looser one is raised to it silently (the run's input
+// keeps what was asked for in RequestedSafetyLevel), an unknown one is a
+// validation error.
+func (p *Pipeline) normalizeLevel(req *Request) error {
+	if req.SafetyLevel == "" {
+		req.SafetyLevel = string(p.cfg.SafetyLevel)
+	}
+	asked, err := safety.ParseLevel(req.SafetyLevel)
+	if err != nil {
+		return fault.Invalid("safety_level", "Die Sicherheitsstufe muss kids, youth, adult oder research sein.",
+			"safety_level must be one of kids, youth, adult, research.")
+	}
+	if eff := asked.Stricter(p.cfg.SafetyLevel); eff != asked {
+		req.RequestedSafetyLevel, req.SafetyLevel = string(asked), string(eff)
+	}
+	return nil
 }
 
 func (p *Pipeline) normalizeOutput(req *Request, ic *catalog.Interception) error {

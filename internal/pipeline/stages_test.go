@@ -32,6 +32,8 @@ func shape(evs []api.Payload) []string {
 			s = fmt.Sprintf("progress %d", v.Stage)
 		case api.ErrorEvent:
 			s = "error " + string(v.Code)
+		case api.SafetyEvent:
+			s = fmt.Sprintf("safety %d %s", v.Stage, v.Verdict)
 		case api.DoneEvent:
 			s = "done " + string(v.State)
 		default:
@@ -52,8 +54,8 @@ func TestGenerationStageRecords(t *testing.T) {
 	run := startGen(t, p, Request{Text: text, Interception: "analog_photo_1970s", Seed: ptr[uint64](7)})
 	evs := decodeEvents(t, waitDone(t, hub, run.ID))
 
-	want := []string{"run queued", "run running", "stage 3 started", "chunk 3", "text 3", "stage 3 done",
-		"stage 4 started", "progress 4", "media", "stage 4 done", "done done"}
+	want := []string{"run queued", "run running", "stage 3 started", "chunk 3", "safety 3 safe", "text 3", "stage 3 done",
+		"stage 4 started", "progress 4", "safety 4 safe", "media", "stage 4 done", "done done"}
 	if got := shape(evs); !slices.Equal(got, want) {
 		t.Fatalf("events\n got %q\nwant %q", got, want)
 	}

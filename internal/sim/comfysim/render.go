@@ -2,8 +2,10 @@ package comfysim
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"hash/fnv"
 	"image"
 	_ "image/jpeg" // decode JPEG inputs
@@ -23,7 +25,8 @@ var errBadSize = errors.New("comfysim: render: width and height must be 1..16384
 // Render returns a deterministic PNG of exactly width×height pixels. Its
 // pixels depend on the prompt (palette and gradient), the seed (shapes),
 // the LoRA names in order (stripes and tint) and on the input images, which
-// are scaled to the output size and blended in. The same arguments always
+// are scaled to the output size and blended in. A non-empty prompt is also
+// stored in a tEXt chunk "prompt" (see withText). The same arguments always
 // give the same bytes.
 func Render(prompt string, seed uint64, loras []string, width, height int, inputs [][]byte) ([]byte, error) {
 	if width < 1 || height < 1 || width > maxRenderSide || height > maxRenderSide {
@@ -55,7 +58,30 @@ func Render(prompt string, seed uint64, loras []string, width, height int, input
 	if err := enc.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("comfysim: render: encode: %w", err)
 	}
-	return buf.Bytes(), nil
+	if prompt == "" {
+		return buf.Bytes(), nil
+	}
+	return withText(buf.Bytes(), "prompt", prompt), nil
+}
+
+// pngHeaderLen is the signature (8 bytes) plus the IHDR chunk (25 bytes).
+const pngHeaderLen = 8 + 25
+
+// withText inserts a tEXt chunk key=value right after IHDR, as ComfyUI
+// stores its workflow under "prompt" in every image it saves. Here the
+// value is the positive prompt the image was drawn from: the simulated
+// vision model reads it to decide what the image shows.
+func withText(png []byte, key, value string) []byte {
+	data := append([]byte(key+"\x00"), value...)
+	chunk := make([]byte, 0, 12+len(data))
+	chunk = binary.BigEndian.AppendUint32(chunk, uint32(len(data)))
+	chunk = append(chunk, "tEXt"...)
+	chunk = append(chunk, data...)
+	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
+	out := make([]byte, 0, len(png)+len(chunk))
+	out = append(out, png[:pngHeaderLen]...)
+	out = append(out, chunk...)
+	return append(out, png[pngHeaderLen:]...)
 }
 
 // sampleScaled reads the pixel of src that lies under (x, y) of a w×h canvas,

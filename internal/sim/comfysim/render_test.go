@@ -60,3 +60,16 @@ func TestRenderSpeed(t *testing.T) {
 	}
 	t.Logf("1024x1024 render: %v, %d bytes", time.Since(start), len(data))
 }
+
+func TestRenderStoresThePromptInATextChunk(t *testing.T) {
+	data, err := Render("a fox in the snow", 1, nil, 16, 16, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+		t.Fatalf("PNG with tEXt does not decode: %v", err)
+	}
+	if !bytes.Contains(data, []byte("tEXtprompt\x00a fox in the snow")) {
+		t.Fatal("no tEXt chunk prompt with the positive prompt")
+	}
+}

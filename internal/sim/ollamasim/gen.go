@@ -1,6 +1,7 @@
 package ollamasim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,7 +72,7 @@ func (s *Server) startJob(r *http.Request, sp jobSpec) *job {
 	msgs, size, cut := s.fitContext(sp.msgs, sp.numCtx)
 	j.promptSize = size
 	s.update(j.idx, func(rec *Recorded) { rec.PromptTokens, rec.PromptTruncated = size, cut })
-	j.tokens = Tokens(Reply(sp.model, msgs))
+	j.tokens = Tokens(s.reply(sp.model, msgs))
 	if isMarked(sp.model, MarkerRepeat) {
 		j.tokens = repeating(j.tokens)
 	}
@@ -112,7 +113,11 @@ func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) erro
 		return err
 	}
 	o := j.s.opts
-	if err := sleep(ctx, o.FirstTokenDelay); err != nil {
+	first := o.FirstTokenDelay
+	if isMarked(j.model, MarkerSlow) {
+		first = cmp.Or(o.SlowDelay, 10*time.Second)
+	}
+	if err := sleep(ctx, first); err != nil {
 		return err
 	}
 	j.first = time.Now()

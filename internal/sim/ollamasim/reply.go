@@ -86,26 +86,33 @@ var german = phrasing{
 // depends on the model (name:latest and name are the same), the system
 // messages and the last user message:
 //   - a system prompt containing both "SAFE" and "UNSAFE" asks for a safety
-//     verdict: "SAFE", or "UNSAFE: <reason>" when the user text contains a
-//     word of a small built-in list (weapon, blood, Waffe, Blut, …);
+//     verdict: "SAFE", or "UNSAFE: <reason>" when the user text (or the
+//     tEXt chunks of its images) contains UnsafeMarker or a word of a small
+//     built-in list (weapon, blood, Waffe, Blut, …); judge markers in the
+//     model name pick other answer shapes (see MarkerGuard);
+//   - a user message with images and no safety prompt: a description that
+//     repeats the images' tEXt chunks;
 //   - otherwise a short creative rewrite: the user's words plus two
 //     hash-chosen descriptive phrases and a closing sentence, in German when
 //     the user text looks German, else English. A system prompt asking for a
 //     translation into English, or for an English image prompt, forces English.
 func Reply(model string, messages []Message) string {
 	var system []string
-	user := ""
+	user, seen := "", ""
 	for _, m := range messages {
 		switch m.Role {
 		case "system":
 			system = append(system, m.Content)
 		case "user":
-			user = m.Content
+			user, seen = m.Content, imageText(m.Images)
 		}
 	}
 	sys := strings.Join(system, "\n")
-	if strings.Contains(sys, "UNSAFE") && strings.Contains(strings.ReplaceAll(sys, "UNSAFE", ""), "SAFE") {
-		return verdict(user)
+	if isSafetyPrompt(sys) {
+		return judgeReply(model, user+"\n"+seen)
+	}
+	if seen != "" {
+		return "The image shows " + seen
 	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s\x00%s\x00%s", fullName(model), sys, user)
@@ -146,16 +153,6 @@ func Tokens(reply string) []string {
 		out = append(out, reply[start:])
 	}
 	return out
-}
-
-// verdict answers a safety prompt.
-func verdict(user string) string {
-	for _, w := range words(user) {
-		if unsafeWords[w] {
-			return fmt.Sprintf("UNSAFE: the prompt mentions %q, which is not suitable here.", w)
-		}
-	}
-	return "SAFE"
 }
 
 // words returns the lower-cased letter runs of s.

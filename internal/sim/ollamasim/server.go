@@ -66,6 +66,14 @@ type Options struct {
 	// messages first, then the start of the last one. A request's
 	// options.num_ctx overrides it.
 	ContextLength int
+	// UnsafeImageWords make the simulated vision model call an image
+	// unsafe when its tEXt chunks contain one (any case), besides the rule
+	// every simulated judge applies: tests use them to let a text pass the
+	// judge and its image fail the image check.
+	UnsafeImageWords []string
+	// SlowDelay is how long a model named with MarkerSlow waits before
+	// its first token (0 means 10s).
+	SlowDelay time.Duration
 	// Logger receives one debug line per generation; nil discards.
 	Logger *slog.Logger
 }
@@ -75,6 +83,8 @@ type Message struct {
 	Role     string `json:"role"`
 	Content  string `json:"content"`
 	Thinking string `json:"thinking,omitempty"`
+	// Images are base64 images (vision models); see imageText.
+	Images []string `json:"images,omitempty"`
 }
 
 // Recorded is one generation request the simulator received (native chat,
