@@ -75,8 +75,8 @@ func newBrowser(t *testing.T) context.Context {
 
 // page is one tab of its own browser context, opened on a URL.
 type page struct {
-	t       *testing.T
-	ctx     context.Context
+	t   *testing.T
+	ctx context.Context
 	url string
 }
 
