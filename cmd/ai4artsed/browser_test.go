@@ -284,6 +284,9 @@ func TestBrowserResume(t *testing.T) {
 					want = r.Text
 				}
 			}
+			if len(partial) >= len(want) {
+				t.Fatalf("the %s came after the run had finished", tc.name)
+			}
 			got := p.value(tid("interception-text"))
 			if got != want || !strings.HasPrefix(got, partial) {
 				t.Fatalf("after the %s:\n got %q\nwant %q\n(before the cut %q)", tc.name, got, want, partial)

@@ -38,6 +38,12 @@ export function renderTiles(box, configs, opts) {
     b.addEventListener("click", () => { if (!opts.disabled) opts.onSelect(c.id); });
     box.append(b);
   }
+  // In a sideways-scrolling row (phones) the chosen tile is brought into view.
+  const chosen = box.querySelector('[aria-pressed="true"]');
+  if (chosen && box.scrollWidth > box.clientWidth) {
+    const left = chosen.offsetLeft - box.offsetLeft;
+    if (left < box.scrollLeft || left + chosen.offsetWidth > box.scrollLeft + box.clientWidth) box.scrollLeft = left - 8;
+  }
   if (focusedId) {
     const again = box.querySelector(`[data-config-id="${CSS.escape(focusedId)}"]`);
     if (again) again.focus();
