@@ -192,6 +192,15 @@ func TestBrowserFlow(t *testing.T) {
 
 // TestBrowserErrorInPlace checks that an error appears next to what caused
 // it, in the chosen language: an empty idea's 400 message by the idea box.
+// A safety block is checked the same way, in one function, once the server
+// has its safety stage:
+//
+//	p.typeInto(tid("prompt-input"), "<an idea the filters block>")
+//	p.click(tid("transform-button"))
+//	p.expectMessageNear("safety-message", "prompt-input", "<part of the reason>")
+//
+// (and, when the event has a suggestion, clicking the message's button puts
+// it into prompt-input).
 func TestBrowserErrorInPlace(t *testing.T) {
 	env := newEnv(t, envOptions{})
 	bctx := newBrowser(t)

@@ -38,8 +38,8 @@ function generationBody(text, output) {
 function transform() {
   if (run.busy()) return;
   const s = session();
-  idea.setSteps(idea.promptText(), s.config, s.config === OWN_RULES ? $("rules").value : "");
-  run.startRun("interception", interceptionBody());
+  const body = interceptionBody();
+  run.startRun("interception", body, () => idea.setSteps(body.prompt, s.config, body.context || ""));
 }
 
 function generate(text, output) {

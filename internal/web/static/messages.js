@@ -71,5 +71,8 @@ function messageBox(slot, kind, testid) {
   box.dataset.testid = testid;
   box.setAttribute("role", "alert");
   document.getElementById(slots[slot]).append(box);
+  // The message may be far from the button that was pressed (on a phone the
+  // idea box is above the tiles): bring it into view.
+  requestAnimationFrame(() => box.scrollIntoView({ behavior: "smooth", block: "nearest" }));
   return box;
 }

@@ -40,9 +40,10 @@ function lockUI(on, kind) {
 
 /**
  * startRun starts a run of kind "interception" or "generation" with body
- * (lang is added). A second call while one starts or runs does nothing.
+ * (lang is added); onStarted runs once the server accepted it. A second call
+ * while one starts or runs does nothing.
  */
-export async function startRun(kind, body) {
+export async function startRun(kind, body, onStarted = () => {}) {
   if (busy()) return;
   starting = true;
   clearMessages();
@@ -59,6 +60,7 @@ export async function startRun(kind, body) {
     return;
   }
   starting = false;
+  onStarted();
   if (kind === "interception") {
     idea.setInterception("");
     idea.setOptimized("");
