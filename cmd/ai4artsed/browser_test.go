@@ -20,6 +20,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/ai4artsed/ai4artsed/api"
 )
@@ -151,12 +152,26 @@ func TestBrowserFlow(t *testing.T) {
 		t.Fatalf("gallery: step idea = %q", got)
 	}
 
-	// 6. Every control has an accessible name and a target of 44 px.
+	// 6. The arrow keys move between tiles (roving tabindex); the focus ring
+	// differs from the "chosen" look.
+	p.do(chromedp.Focus(chromedp.CSS(`[data-config-id=dada]`)), chromedp.KeyEvent(kb.ArrowRight))
+	moved := eval[[]string](p, `[document.activeElement.dataset.configId, String(document.activeElement.tabIndex),
+		String(document.querySelector("[data-config-id=dada]").tabIndex), getComputedStyle(document.activeElement).outlineStyle,
+		document.activeElement.getAttribute("aria-pressed")]`)
+	if moved[0] == "dada" || moved[1] != "0" || moved[2] != "-1" || moved[3] != "solid" || moved[4] != "false" {
+		t.Fatalf("after ArrowRight on dada: focused %q tabindex %s, dada tabindex %s, outline %s, pressed %s", moved[0], moved[1], moved[2], moved[3], moved[4])
+	}
+	p.do(chromedp.KeyEvent(kb.ArrowLeft))
+	if got := eval[string](p, `document.activeElement.dataset.configId`); got != "dada" {
+		t.Fatalf("ArrowLeft went to %q", got)
+	}
+
+	// 7. Every control has an accessible name and a target of 44 px.
 	if problems := eval[[]string](p, accessibleNameProblems); len(problems) > 0 {
 		t.Fatalf("accessibility:%s", joinProblems(problems))
 	}
 
-	// 7. Switching the language changes every text, the status line included.
+	// 8. Switching the language changes every text, the status line included.
 	p.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("status"); s.textContent = ""; })()`))
 	p.click(tid("generate-button"))
 	p.waitJS(`document.getElementById("status").textContent === "Dein Bild ist fertig!"`, 30*time.Second)
@@ -178,8 +193,16 @@ func TestBrowserFlow(t *testing.T) {
 		t.Fatalf("html lang = %q", got)
 	}
 	p.screenshot("05-english", desktop, phone)
+	// 200% zoom of a 1280x900 window is a 640x450 CSS viewport: nothing may
+	// stick out sideways.
+	p.screenshot("05-zoom200", [2]int64{640, 450})
+	p.do(chromedp.EmulateViewport(640, 450))
+	if wide := eval[bool](p, `document.documentElement.scrollWidth > innerWidth`); wide {
+		t.Fatal("at 200% zoom the page scrolls sideways")
+	}
+	p.do(chromedp.EmulateViewport(desktop[0], desktop[1]))
 
-	// 8. Four quick clicks start one run.
+	// 9. Four quick clicks start one run.
 	before4 := strings.Count(env.Log.lines("run finished"), "\n")
 	p.do(chromedp.DoubleClick(chromedp.CSS(tid("transform-button"))))
 	eval[bool](p, `(() => { const b = document.querySelector("[data-testid=transform-button]"); b.click(); b.click(); return true; })()`)
