@@ -88,6 +88,11 @@ type Info struct {
 	// Demo is true when the server runs against its built-in simulators.
 	Demo           bool `json:"demo"`
 	MaxPromptChars int  `json:"max_prompt_chars"`
+	// Language is the default language of UI texts and messages ("de" or "en").
+	Language string `json:"language"`
+	// SafetyLevel is the server's safety level ("kids", "youth", "adult",
+	// "research"); the UI offers only configs suitable for it.
+	SafetyLevel string `json:"safety_level"`
 }
 
 // Health is the answer of GET /healthz.

@@ -139,7 +139,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	a.API = httpapi.New(httpapi.Config{
 		Pipeline: p, Store: db, Hub: a.Hub, Catalog: cat, Files: files, Backends: backends,
 		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo, AdminToken: s.AdminToken,
-		Language: s.Language,
+		Language: s.Language, SafetyLevel: s.SafetyLevel,
 		Timeouts: s.HTTPTimeouts,
 	})
 	return a, nil

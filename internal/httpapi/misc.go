@@ -11,9 +11,21 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 }
 
-// info tells the UI how the server runs (demo mode, limits).
+// info tells the UI how the server runs (demo mode, limits, default
+// language, safety level).
 func (s *Server) info(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, api.Info{Demo: s.cfg.Demo, MaxPromptChars: api.MaxPromptChars})
+	lang := s.cfg.Language
+	if lang != "en" {
+		lang = "de"
+	}
+	level := s.cfg.SafetyLevel
+	if level == "" {
+		level = "youth"
+	}
+	writeJSON(w, http.StatusOK, api.Info{
+		Demo: s.cfg.Demo, MaxPromptChars: api.MaxPromptChars,
+		Language: lang, SafetyLevel: level,
+	})
 }
 
 func (s *Server) listBackends(w http.ResponseWriter, r *http.Request) {

@@ -64,6 +64,8 @@ type Config struct {
 	AdminToken string
 	// Language is the default language of messages ("de" or "en").
 	Language string
+	// SafetyLevel is the server's safety level, reported by GET /api/info.
+	SafetyLevel string
 	// Timeouts bound slow clients; zero fields take the defaults.
 	Timeouts Timeouts
 }

@@ -14,8 +14,10 @@ import (
 //go:embed static
 var files embed.FS
 
-// Handler serves the UI. index.html is never cached; the other files carry a
-// content-hash ETag so browsers revalidate cheaply.
+// Handler serves the UI. Every file carries a content-hash ETag and
+// "Cache-Control: no-cache": browsers revalidate each file (a 304 on the
+// school network costs little), so the ES modules, which import each other
+// by plain relative names, never mix two versions after an upgrade.
 func Handler() http.Handler {
 	sub, err := fs.Sub(files, "static")
 	if err != nil {
@@ -37,11 +39,9 @@ func Handler() http.Handler {
 	fileServer := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if p == "/" || p == "/index.html" {
-			w.Header().Set("Cache-Control", "no-cache")
-		} else if tag, ok := etags[p]; ok {
+		w.Header().Set("Cache-Control", "no-cache")
+		if tag, ok := etags[p]; ok {
 			w.Header().Set("ETag", tag)
-			w.Header().Set("Cache-Control", "public, max-age=300")
 		}
 		if strings.HasSuffix(p, ".js") {
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")

@@ -12,39 +12,42 @@ func TestHandlerServesTheUI(t *testing.T) {
 	srv := httptest.NewServer(Handler())
 	defer srv.Close()
 	cases := []struct {
-		path, ctype, cache string
-		etag               bool
-		contains           string
+		name, path, ctype, cache string
+		etag                     bool
+		contains                 string
 	}{
-		{"/", "text/html", "no-cache", false, `<script type="module" src="app.js">`},
-		{"/app.js", "text/javascript", "max-age", true, "EventSource"},
-		{"/style.css", "text/css", "max-age", true, ".config"},
+		{"page", "/", "text/html", "no-cache", false, `<script type="module" src="main.js`},
+		{"api module", "/api.js", "text/javascript", "no-cache", true, "EventSource"},
+		{"texts", "/texts.en.js", "text/javascript", "no-cache", true, "export default"},
+		{"style", "/style.css", "text/css", "no-cache", true, ".tile"},
 	}
 	for _, tc := range cases {
-		resp, err := http.Get(srv.URL + tc.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf := new(bytes.Buffer)
-		_, _ = buf.ReadFrom(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.ctype) ||
-			!strings.Contains(resp.Header.Get("Cache-Control"), tc.cache) || (resp.Header.Get("ETag") != "") != tc.etag ||
-			!strings.Contains(buf.String(), tc.contains) {
-			t.Fatalf("%s: %d %v", tc.path, resp.StatusCode, resp.Header)
-		}
-		if tc.etag {
-			req, _ := http.NewRequest("GET", srv.URL+tc.path, nil)
-			req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
-			r2, err := http.DefaultClient.Do(req)
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + tc.path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r2.Body.Close()
-			if r2.StatusCode != http.StatusNotModified {
-				t.Fatalf("%s: revalidation answered %d", tc.path, r2.StatusCode)
+			buf := new(bytes.Buffer)
+			_, _ = buf.ReadFrom(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.ctype) ||
+				!strings.Contains(resp.Header.Get("Cache-Control"), tc.cache) || (resp.Header.Get("ETag") != "") != tc.etag ||
+				!strings.Contains(buf.String(), tc.contains) {
+				t.Fatalf("%s: %d %v", tc.path, resp.StatusCode, resp.Header)
 			}
-		}
+			if tc.etag {
+				req, _ := http.NewRequest("GET", srv.URL+tc.path, nil)
+				req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+				r2, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r2.Body.Close()
+				if r2.StatusCode != http.StatusNotModified {
+					t.Fatalf("%s: revalidation answered %d", tc.path, r2.StatusCode)
+				}
+			}
+		})
 	}
 	resp, err := http.Get(srv.URL + "/missing.js")
 	if err != nil {
