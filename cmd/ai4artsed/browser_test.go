@@ -242,6 +242,25 @@ func TestBrowserErrorInPlace(t *testing.T) {
 	}
 }
 
+// TestBrowserSafetyBlock: an idea the term filter blocks shows the
+// safety stage's reason next to the idea box, in the chosen language, and
+// the transform button is usable again.
+func TestBrowserSafetyBlock(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	bctx := newBrowser(t)
+	p := openPage(t, bctx, env.Server.URL, laptop[0], laptop[1])
+	p.typeInto(tid("prompt-input"), "ein Plakat mit h i t l e r drauf")
+	p.click(tid("transform-button"))
+	p.expectMessageNear("safety-message", "prompt-input", "verbotenes Zeichen")
+	if !eval[bool](p, `!document.querySelector("[data-testid=transform-button]").disabled`) {
+		t.Fatal("the transform button stays disabled after a safety block")
+	}
+	if n := eval[int](p, `document.querySelectorAll("[data-testid=error-message]").length`); n != 0 {
+		t.Fatalf("a safety block also shows %d error messages", n)
+	}
+	p.screenshot("06b-safety", laptop, phone)
+}
+
 // TestBrowserQueue fills the LLM slot and checks the red queue state with
 // the student's position, and that it clears when the slot is acquired.
 func TestBrowserQueue(t *testing.T) {

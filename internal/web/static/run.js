@@ -136,7 +136,7 @@ function apply(type, d, id) {
       if (d.stage === 3) idea.setOptimized(d.text);
       break;
     case "safety":
-      if (d.verdict === "blocked") showBlock(d.stage, d.reason, d.suggestion);
+      if (d.verdict === "blocked") { showBlock(d.stage, d.reason, d.suggestion); run.blockShown = true; }
       break;
     case "progress": {
       const p = $("progress");
@@ -150,7 +150,8 @@ function apply(type, d, id) {
       showMedia(d, { runId: run.id, output: run.output, text: run.text }, true);
       break;
     case "error":
-      if (d.code !== "cancelled") showError(slot(run.kind), d);
+      // A blocked run's error repeats what its safety message already says.
+      if (d.code !== "cancelled" && !(d.code === "blocked" && run.blockShown)) showError(slot(run.kind), d);
       break;
     case "done":
       finish(run, d.state);
