@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Response size limits. A JSON answer may carry data: URL images.
@@ -35,6 +36,9 @@ type Client struct {
 	create  chan struct{}
 	mu      sync.Mutex
 	session string
+
+	// wsIdle bounds the silence on a generation websocket.
+	wsIdle time.Duration
 }
 
 // New returns a client for the SwarmUI server at baseURL (for example
@@ -48,6 +52,7 @@ func New(baseURL string, hc *http.Client) *Client {
 		base:   strings.TrimRight(baseURL, "/"),
 		hc:     hc,
 		create: make(chan struct{}, 1),
+		wsIdle: defaultWSIdle,
 	}
 }
 
