@@ -1,7 +1,10 @@
 // Package swarmsim is an in-memory SwarmUI simulator: an http.Handler for the
 // SwarmUI port that speaks SwarmUI's JSON API (sessions, GenerateText2Image,
-// ListModels, ListBackends, GetCurrentStatus, InterruptAll) with SwarmUI's
-// transport checks and error shapes, serves generated images under /View/,
+// ListModels, ListBackends, GetCurrentStatus, InterruptAll) and its
+// GenerateText2ImageWS websocket (status, gen_progress per step with a
+// tiny JPEG preview, image, keep_alive, discard_indices, socket_intention)
+// with SwarmUI's transport checks and error shapes, serves generated images
+// under /View/,
 // and passes /ComfyBackendDirect/* (HTTP and websocket) to its simulated
 // ComfyUI backend, a comfysim.Server.
 //
