@@ -4,12 +4,11 @@
 // GenerateText2ImageWS websocket (status, gen_progress per step with a
 // tiny JPEG preview, image, keep_alive, discard_indices, socket_intention)
 // with SwarmUI's transport checks and error shapes, serves generated images
-// under /View/,
-// and passes /ComfyBackendDirect/* (HTTP and websocket) to its simulated
-// ComfyUI backend, a comfysim.Server.
+// under /View/, and passes /ComfyBackendDirect/* (HTTP and websocket) to
+// its simulated ComfyUI backend, a comfysim.Server.
 //
 // Generations run one at a time, as on a single ComfyUI backend. Each image
-// takes steps × Comfy.StepDelay and is rendered with comfysim.Render from the
+// takes steps × Comfy.StepDelay (one delay per step) and is rendered with comfysim.Render from the
 // prompt, seed, LoRAs and size, so it equals what comfysim renders for a
 // workflow with the same inputs. Images live in memory only.
 //
