@@ -37,8 +37,10 @@ type Client struct {
 	mu      sync.Mutex
 	session string
 
-	// wsIdle bounds the silence on a generation websocket.
-	wsIdle time.Duration
+	// wsIdle bounds the silence on a generation websocket; wsReadLimit
+	// one frame (maxWSFrame; tests lower both).
+	wsIdle      time.Duration
+	wsReadLimit int64
 }
 
 // New returns a client for the SwarmUI server at baseURL (for example
@@ -53,6 +55,8 @@ func New(baseURL string, hc *http.Client) *Client {
 		hc:     hc,
 		create: make(chan struct{}, 1),
 		wsIdle: defaultWSIdle,
+		// A preview or a data: URL image makes a large frame.
+		wsReadLimit: maxWSFrame,
 	}
 }
 

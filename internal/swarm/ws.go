@@ -84,7 +84,7 @@ func (c *Client) streamT2I(ctx context.Context, body map[string]any, steps int, 
 		return nil, err
 	}
 	defer conn.CloseNow()
-	conn.SetReadLimit(maxWSFrame)
+	conn.SetReadLimit(c.wsReadLimit)
 	if err := conn.Write(ctx, websocket.MessageText, payload); err != nil {
 		return nil, c.wsReadError(ctx, nil, "send request", err)
 	}
@@ -165,7 +165,7 @@ func (c *Client) wsReadError(ctx, readCtx context.Context, op string, err error)
 	case readCtx != nil && errors.Is(readCtx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("swarm: %s: no frame for %s: %w", wsRoute, c.wsIdle, ErrUnavailable)
 	case errors.Is(err, websocket.ErrMessageTooBig):
-		return fmt.Errorf("swarm: %s: a frame over %d bytes: %w", wsRoute, maxWSFrame, ErrBadResponse)
+		return fmt.Errorf("swarm: %s: a frame over %d bytes: %w", wsRoute, c.wsReadLimit, ErrBadResponse)
 	}
 	return fmt.Errorf("swarm: %s: %s: connection lost before the batch was done: %w: %w", wsRoute, op, ErrUnavailable, c.scrub(err))
 }

@@ -11,6 +11,9 @@ import (
 	"github.com/coder/websocket"
 )
 
+// testReadLimit stands for maxWSFrame, so the test need not send 32 MiB.
+const testReadLimit = 4 << 10
+
 // TestGenerateText2ImageWSUglyStreams plays broken or failing streams.
 func TestGenerateText2ImageWSUglyStreams(t *testing.T) {
 	bigPNG := base64.StdEncoding.EncodeToString(make([]byte, maxImage+1024))
@@ -42,7 +45,7 @@ func TestGenerateText2ImageWSUglyStreams(t *testing.T) {
 		{"data URL over the cap", script(imageFrame("0", "data:image/png;base64,"+bigPNG),
 			map[string]string{"socket_intention": "close"}), 0, ErrImageTooLarge, ""},
 		{"frame over the read limit", func(ctx context.Context, conn *websocket.Conn, _ map[string]any) {
-			_ = conn.Write(ctx, websocket.MessageText, []byte(`{"gen_progress":{"preview":"`+strings.Repeat("A", maxWSFrame)+`"}}`))
+			_ = conn.Write(ctx, websocket.MessageText, []byte(`{"gen_progress":{"preview":"`+strings.Repeat("A", testReadLimit)+`"}}`))
 			drain(ctx, conn)
 		}, 0, ErrBadResponse, ""},
 		{"silence", func(ctx context.Context, conn *websocket.Conn, _ map[string]any) {
@@ -52,7 +55,7 @@ func TestGenerateText2ImageWSUglyStreams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if testing.Short() && strings.Contains(tt.name, "over the") {
+			if testing.Short() && strings.Contains(tt.name, "over the cap") {
 				t.Skip("sends a 27 MiB frame")
 			}
 			f := newFakeSwarm(t)
@@ -61,6 +64,9 @@ func TestGenerateText2ImageWSUglyStreams(t *testing.T) {
 			c := f.client()
 			if tt.idle > 0 {
 				c.wsIdle = tt.idle
+			}
+			if strings.Contains(tt.name, "read limit") {
+				c.wsReadLimit = testReadLimit
 			}
 			imgs, err := c.GenerateText2ImageWS(t.Context(), T2IRequest{Prompt: "x"}, nil)
 			if !errors.Is(err, tt.want) {

@@ -8,9 +8,9 @@
 // its simulated ComfyUI backend, a comfysim.Server.
 //
 // Generations run one at a time, as on a single ComfyUI backend. Each image
-// takes steps × Comfy.StepDelay (one delay per step) and is rendered with comfysim.Render from the
-// prompt, seed, LoRAs and size, so it equals what comfysim renders for a
-// workflow with the same inputs. Images live in memory only.
+// takes steps × Comfy.StepDelay (one delay per step) and is rendered with
+// comfysim.Render from the prompt, seed, LoRAs and size, so it equals what
+// comfysim renders for a workflow with the same inputs. Images live in memory only.
 //
 // Until Options.StartupDelay has passed since New, every request on the
 // SwarmUI port, including /ComfyBackendDirect/*, answers 503 Service
