@@ -2,10 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"io"
+	"math"
 	"path"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
@@ -33,18 +35,49 @@ func (x *execution) viaSwarm(ctx context.Context, out *catalog.Output, rec *gene
 		req.LoRAs = append(req.LoRAs, l.Name)
 		req.LoRAWeights = append(req.LoRAWeights, l.Strength)
 	}
-	x.publish(api.ProgressEvent{Stage: 4, Value: 0, Max: max(p.Steps, 1)})
-	imgs, err := x.p.cfg.Images.Swarm.GenerateText2Image(ctx, req)
+	steps := max(p.Steps, 1)
+	x.publish(api.ProgressEvent{Stage: 4, Value: 0, Max: steps})
+	imgs, last, err := x.swarmGenerate(ctx, req, steps)
 	if err != nil {
 		return nil, fmt.Errorf("swarmui text-to-image with model %s: %w", out.Model, err)
 	}
-	x.publish(api.ProgressEvent{Stage: 4, Value: max(p.Steps, 1), Max: max(p.Steps, 1)})
+	if last < steps {
+		x.publish(api.ProgressEvent{Stage: 4, Value: steps, Max: steps})
+	}
 	res := make([]generatedImage, 0, len(imgs))
 	for _, im := range imgs {
 		rec.Files = append(rec.Files, im.Path)
 		res = append(res, generatedImage{Data: im.Data, Name: path.Base(im.Path)})
 	}
 	return res, nil
+}
+
+// swarmGenerate runs req on SwarmUI, over the websocket route when the
+// client has it: then each gen_progress becomes a progress event of
+// round(overall × steps), never decreasing. It returns the last value
+// published. A SwarmUI without the route gets the plain HTTP call.
+func (x *execution) swarmGenerate(ctx context.Context, req swarm.T2IRequest, steps int) ([]swarm.Image, int, error) {
+	sw := x.p.cfg.Images.Swarm
+	st, ok := sw.(SwarmStreamer)
+	if !ok {
+		imgs, err := sw.GenerateText2Image(ctx, req)
+		return imgs, 0, err
+	}
+	last := 0
+	imgs, err := st.GenerateText2ImageWS(ctx, req, func(pr swarm.Progress) {
+		v := min(int(math.Round(pr.Overall*float64(steps))), steps)
+		if v > last {
+			last = v
+			x.publish(api.ProgressEvent{Stage: 4, Value: v, Max: steps})
+		}
+	})
+	if errors.Is(err, swarm.ErrNoWebsocket) {
+		if x.p.swarmNoWS.CompareAndSwap(false, true) {
+			x.p.log.Warn("swarmui websocket route unavailable; generating without live progress", "err", err)
+		}
+		imgs, err = sw.GenerateText2Image(ctx, req)
+	}
+	return imgs, last, err
 }
 
 // viaWorkflow binds the run's values into the output's workflow, injects the

@@ -19,10 +19,13 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
 
-// fakeSwarm is a SwarmAPI whose behaviour is its function field; it records
-// every request it received. A nil generate answers one small PNG.
+// fakeSwarm is a SwarmAPI and SwarmStreamer whose behaviour is its
+// function fields; it records every request it received. A nil generate
+// answers one small PNG; a nil stream answers as GenerateText2Image does,
+// without progress.
 type fakeSwarm struct {
 	generate func(ctx context.Context, req swarm.T2IRequest) ([]swarm.Image, error)
+	stream   func(ctx context.Context, req swarm.T2IRequest, onProgress func(swarm.Progress)) ([]swarm.Image, error)
 
 	mu   sync.Mutex
 	reqs []swarm.T2IRequest
@@ -36,6 +39,16 @@ func (f *fakeSwarm) GenerateText2Image(ctx context.Context, req swarm.T2IRequest
 		return []swarm.Image{{Path: "View/local/raw/out-1.png", Mime: "image/png", Data: testPNG(8, 6)}}, nil
 	}
 	return f.generate(ctx, req)
+}
+
+func (f *fakeSwarm) GenerateText2ImageWS(ctx context.Context, req swarm.T2IRequest, onProgress func(swarm.Progress)) ([]swarm.Image, error) {
+	if f.stream == nil {
+		return f.GenerateText2Image(ctx, req)
+	}
+	f.mu.Lock()
+	f.reqs = append(f.reqs, req)
+	f.mu.Unlock()
+	return f.stream(ctx, req, onProgress)
 }
 
 // requests returns a copy of what the fake received.

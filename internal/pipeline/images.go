@@ -14,6 +14,14 @@ type SwarmAPI interface {
 	GenerateText2Image(ctx context.Context, req swarm.T2IRequest) ([]swarm.Image, error)
 }
 
+// SwarmStreamer is the optional part of a SwarmAPI that reports progress
+// while SwarmUI generates; *swarm.Client implements it. Stage 4 uses it
+// when the SwarmAPI has it, and falls back to GenerateText2Image when it
+// fails with swarm.ErrNoWebsocket (nothing was generated then).
+type SwarmStreamer interface {
+	GenerateText2ImageWS(ctx context.Context, req swarm.T2IRequest, onProgress func(swarm.Progress)) ([]swarm.Image, error)
+}
+
 // ComfyAPI is what stage 4 needs of ComfyUI; *comfy.Client implements it.
 type ComfyAPI interface {
 	Generate(ctx context.Context, job comfy.Job) (*comfy.Result, error)

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/api"
@@ -99,6 +100,10 @@ type Pipeline struct {
 	closed   bool
 	quit     chan struct{} // closed by Shutdown: ends repair loops
 	wg       sync.WaitGroup
+
+	// swarmNoWS is set once SwarmUI's websocket route was found
+	// unavailable, so the fallback is logged once.
+	swarmNoWS atomic.Bool
 }
 
 // New returns a pipeline with defaults filled in.

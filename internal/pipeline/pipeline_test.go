@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -47,6 +48,7 @@ type pipelineOptions struct {
 	Level        safety.Level // the server's level; "" is youth
 	JudgeTimeout time.Duration
 	ConfigDir    string // extra configs, as AI4ARTSED_CONFIG_DIR
+	Logger       *slog.Logger
 }
 
 // testModels are the models of a test pipeline.
@@ -97,7 +99,7 @@ func newPipelineWith(t *testing.T, o pipelineOptions) (*Pipeline, store.Store, *
 	}
 	hub := events.NewHub(db)
 	p := New(Config{Store: db, Hub: hub, Catalog: cat, LLM: l, Images: o.Images, Files: files, Models: models,
-		Filter: o.Filter, SafetyLevel: o.Level, JudgeTimeout: o.JudgeTimeout})
+		Filter: o.Filter, SafetyLevel: o.Level, JudgeTimeout: o.JudgeTimeout, Logger: o.Logger})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

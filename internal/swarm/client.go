@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Response size limits. A JSON answer may carry data: URL images.
@@ -35,6 +36,11 @@ type Client struct {
 	create  chan struct{}
 	mu      sync.Mutex
 	session string
+
+	// wsIdle bounds the silence on a generation websocket; wsReadLimit
+	// one frame (maxWSFrame; tests lower both).
+	wsIdle      time.Duration
+	wsReadLimit int64
 }
 
 // New returns a client for the SwarmUI server at baseURL (for example
@@ -48,6 +54,9 @@ func New(baseURL string, hc *http.Client) *Client {
 		base:   strings.TrimRight(baseURL, "/"),
 		hc:     hc,
 		create: make(chan struct{}, 1),
+		wsIdle: defaultWSIdle,
+		// A preview or a data: URL image makes a large frame.
+		wsReadLimit: maxWSFrame,
 	}
 }
 

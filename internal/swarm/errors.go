@@ -26,6 +26,11 @@ var (
 	// ErrImageTooLarge means a generated image is larger than the media
 	// store accepts (media.MaxUploadBytes); it was not read past that limit.
 	ErrImageTooLarge = errors.New("swarm: image too large")
+	// ErrNoWebsocket means SwarmUI refused the websocket handshake of
+	// GenerateText2ImageWS with 400 or 404 (a proxy without websockets, or
+	// a SwarmUI without the route). Nothing was generated;
+	// GenerateText2Image may still work.
+	ErrNoWebsocket = errors.New("swarm: websocket route unavailable")
 )
 
 // ResponseError is an answer from SwarmUI that is not its API: an HTML
@@ -77,13 +82,17 @@ type APIError struct {
 	// Message is SwarmUI's error text, unchanged; Error shows it shortened
 	// and with credentials redacted.
 	Message string
-	// Status is the HTTP status of the answer.
+	// Status is the HTTP status of the answer; 0 for an error frame on a
+	// websocket.
 	Status int
 }
 
 // Error names the route and SwarmUI's message, shortened and with
 // credentials redacted.
 func (e *APIError) Error() string {
+	if e.ID != "" && e.Status == 0 {
+		return fmt.Sprintf("swarm: %s: %s (%s)", e.Route, redact.Brief(e.Message), e.ID)
+	}
 	if e.ID != "" {
 		return fmt.Sprintf("swarm: %s: %s (%s, status %d)", e.Route, redact.Brief(e.Message), e.ID, e.Status)
 	}
@@ -91,13 +100,14 @@ func (e *APIError) Error() string {
 }
 
 // Is reports whether the error matches ErrInvalidSession (error_id
-// invalid_session_id) or ErrGenerationFailed (a 200 answer with an error).
+// invalid_session_id) or ErrGenerationFailed (a 200 answer or a websocket
+// frame with an error and no error_id).
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrInvalidSession:
 		return e.ID == idInvalidSession
 	case ErrGenerationFailed:
-		return e.Status == 200 && e.ID == ""
+		return (e.Status == 200 || e.Status == 0) && e.ID == ""
 	}
 	return false
 }

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/coder/websocket"
 )
 
 // fakeSwarm is an httptest SwarmUI speaking the wire format: POST-only API
@@ -26,6 +29,10 @@ type fakeSwarm struct {
 	routes   map[string]func(body map[string]any) (int, any)
 	files    map[string][]byte // View paths (unescaped) → bytes
 	viewHits []string          // raw request paths of View GETs
+	// ws plays GenerateText2ImageWS after the request frame passed the
+	// session check; nil refuses the handshake as an HTTP API call.
+	ws      func(ctx context.Context, conn *websocket.Conn, body map[string]any)
+	wsConns int // handshakes accepted
 }
 
 func newFakeSwarm(t *testing.T) *fakeSwarm {
@@ -99,6 +106,10 @@ func (f *fakeSwarm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if route == wsRoute && r.Header.Get("Upgrade") != "" {
+		f.serveWS(w, r)
+		return
+	}
 	if r.Method != http.MethodPost {
 		http.Redirect(w, r, "/Error/NoGetAPI", http.StatusFound)
 		return
@@ -149,4 +160,49 @@ func (f *fakeSwarm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, status, v)
 	}
+}
+
+// serveWS accepts the generation websocket, reads the request frame, checks
+// its session as SwarmUI does (an error frame with error_id, then close)
+// and hands the socket to f.ws.
+func (f *fakeSwarm) serveWS(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	play := f.ws
+	f.mu.Unlock()
+	if play == nil {
+		writeJSON(w, 400, map[string]string{"error_id": "bad_request_method", "error": "API route is HTTP, request is websocket"})
+		return
+	}
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer conn.CloseNow()
+	_, raw, err := conn.Read(r.Context())
+	if err != nil {
+		return
+	}
+	var body map[string]any
+	if json.Unmarshal(raw, &body) != nil {
+		return
+	}
+	sid, _ := body["session_id"].(string)
+	f.mu.Lock()
+	f.wsConns++
+	f.calls[wsRoute]++
+	f.bodies[wsRoute] = append(f.bodies[wsRoute], body)
+	valid := f.sessions[sid]
+	f.mu.Unlock()
+	if !valid {
+		sendFrame(r.Context(), conn, map[string]string{"error": "Invalid session ID. You may need to refresh the page.", "error_id": "invalid_session_id"})
+		_ = conn.Close(websocket.StatusNormalClosure, "")
+		return
+	}
+	play(r.Context(), conn, body)
+}
+
+// sendFrame writes one JSON text frame.
+func sendFrame(ctx context.Context, conn *websocket.Conn, v any) {
+	b, _ := json.Marshal(v)
+	_ = conn.Write(ctx, websocket.MessageText, b)
 }

@@ -129,8 +129,13 @@ func (c *Client) GenerateText2Image(ctx context.Context, req T2IRequest) ([]Imag
 	if len(out.Images) == 0 {
 		return nil, fmt.Errorf("swarm: GenerateText2Image: no images in answer: %w", ErrGenerationFailed)
 	}
-	images := make([]Image, 0, len(out.Images))
-	for _, p := range out.Images {
+	return c.fetchAll(ctx, out.Images)
+}
+
+// fetchAll loads the images a generation answered, in order.
+func (c *Client) fetchAll(ctx context.Context, paths []string) ([]Image, error) {
+	images := make([]Image, 0, len(paths))
+	for _, p := range paths {
 		img, err := c.FetchImage(ctx, p)
 		if err != nil {
 			return nil, err

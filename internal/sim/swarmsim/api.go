@@ -27,6 +27,8 @@ var wsRoutes = map[string]bool{
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
+	case len(p) >= 5 && strings.EqualFold(p[:5], "/api/") && isWebsocket(r):
+		s.serveAPIWS(w, r, strings.ToLower(p[5:]))
 	case len(p) >= 5 && strings.EqualFold(p[:5], "/api/"):
 		s.serveAPI(w, r, strings.ToLower(p[5:]))
 	case strings.HasPrefix(p, "/ComfyBackendDirect/"):

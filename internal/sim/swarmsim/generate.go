@@ -16,7 +16,7 @@ import (
 // noImagesError is SwarmUI's answer when a generation produced nothing.
 const noImagesError = "No images were generated (all refused, or failed - check server logs for details)."
 
-// T2IRecord is one GenerateText2Image call as the simulator received it.
+// T2IRecord is one GenerateText2Image or GenerateText2ImageWS call as the simulator received it.
 type T2IRecord struct {
 	// Session is the session id the call used.
 	Session string
@@ -42,6 +42,8 @@ type T2IRecord struct {
 	// Paths are the images answered; Error the error answered, if any.
 	Paths []string
 	Error string
+	// Websocket is true for a call over GenerateText2ImageWS.
+	Websocket bool
 }
 
 func (r T2IRecord) clone() T2IRecord {
@@ -57,24 +59,45 @@ func (r T2IRecord) clone() T2IRecord {
 // ComfyUI backend to be up and free, then takes steps × StepDelay per
 // image, interruptible by the request, InterruptAll and Close.
 func (s *Server) generateText2Image(r *http.Request, session string, in params) any {
+	paths, msg := s.generate(r.Context(), session, in, nil)
+	switch {
+	case r.Context().Err() != nil:
+		return nil // the caller is gone
+	case msg != "" && len(paths) == 0:
+		return errorObj(msg)
+	case paths == nil:
+		paths = []string{}
+	}
+	return map[string]any{"images": paths}
+}
+
+// runHooks let the websocket route report a generation as it goes.
+type runHooks struct {
+	// step is called after each sampler step of image i.
+	step func(i, step, steps int)
+	// image is called when image i is stored under path.
+	image func(i int, path string)
+}
+
+// generate validates and records one GenerateText2Image request (hooks
+// set: the websocket route) and runs it. It returns the image paths and,
+// if it failed, SwarmUI's error message.
+func (s *Server) generate(ctx context.Context, session string, in params, hooks *runHooks) ([]string, string) {
 	p, msg := s.parseT2I(in)
 	rec := T2IRecord{
 		Session: session, Params: p.raw, Prompt: p.prompt, NegativePrompt: p.negative,
 		RequestedModel: p.requestedModel, Model: p.model, Width: p.width, Height: p.height,
 		Steps: p.steps, CFG: p.cfg, Seed: p.seed, Sampler: p.sampler, Scheduler: p.scheduler,
-		LoRAs: p.loras, LoRAWeights: p.weights, Images: p.images, Error: msg,
+		LoRAs: p.loras, LoRAWeights: p.weights, Images: p.images, Error: msg, Websocket: hooks != nil,
 	}
 	s.mu.Lock()
 	idx := len(s.requests)
 	s.requests = append(s.requests, rec)
 	s.mu.Unlock()
 	if msg != "" {
-		return errorObj(msg)
+		return nil, msg
 	}
-	paths, seeds, err := s.run(r.Context(), session, p)
-	if r.Context().Err() != nil {
-		return nil // the caller is gone
-	}
+	paths, seeds, err := s.run(ctx, session, p, hooks)
 	s.mu.Lock()
 	s.requests[idx].Paths = paths
 	s.requests[idx].Seeds = seeds
@@ -82,17 +105,12 @@ func (s *Server) generateText2Image(r *http.Request, session string, in params) 
 		s.requests[idx].Error = err
 	}
 	s.mu.Unlock()
-	if err != "" && len(paths) == 0 {
-		return errorObj(err)
-	}
-	if paths == nil {
-		paths = []string{}
-	}
-	return map[string]any{"images": paths}
+	return paths, err
 }
 
-// run renders the images of one request on the single backend slot.
-func (s *Server) run(reqCtx context.Context, session string, p t2iParams) (paths []string, seeds []int64, errMsg string) {
+// run renders the images of one request on the single backend slot, one
+// StepDelay per sampler step.
+func (s *Server) run(reqCtx context.Context, session string, p t2iParams, hooks *runHooks) (paths []string, seeds []int64, errMsg string) {
 	ctx, cancel := context.WithCancel(reqCtx)
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
@@ -135,7 +153,15 @@ func (s *Server) run(reqCtx context.Context, session string, p t2iParams) (paths
 		if !p.noSeedInc {
 			imgSeed += int64(i)
 		}
-		if !sleep(ctx, time.Duration(p.steps)*s.opts.Comfy.StepDelay) {
+		for step := 1; step <= p.steps; step++ {
+			if !sleep(ctx, s.opts.Comfy.StepDelay) {
+				return paths, seeds, noImagesError
+			}
+			if hooks != nil {
+				hooks.step(i, step, p.steps)
+			}
+		}
+		if ctx.Err() != nil {
 			return paths, seeds, noImagesError
 		}
 		png, err := comfysim.Render(p.prompt, uint64(imgSeed), p.loras, p.width, p.height, nil)
@@ -144,11 +170,14 @@ func (s *Server) run(reqCtx context.Context, session string, p t2iParams) (paths
 			return paths, seeds, "ComfyUI execution error: " + err.Error()
 		}
 		seeds = append(seeds, imgSeed)
-		if p.doNotSave {
-			paths = append(paths, "data:image/png;base64,"+base64.StdEncoding.EncodeToString(png))
-			continue
+		path := "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+		if !p.doNotSave {
+			path = "View/" + s.store(p.prompt, png)
 		}
-		paths = append(paths, "View/"+s.store(p.prompt, png))
+		paths = append(paths, path)
+		if hooks != nil {
+			hooks.image(i, path)
+		}
 	}
 	return paths, seeds, ""
 }

@@ -1,14 +1,16 @@
 // Package swarmsim is an in-memory SwarmUI simulator: an http.Handler for the
 // SwarmUI port that speaks SwarmUI's JSON API (sessions, GenerateText2Image,
-// ListModels, ListBackends, GetCurrentStatus, InterruptAll) with SwarmUI's
-// transport checks and error shapes, serves generated images under /View/,
-// and passes /ComfyBackendDirect/* (HTTP and websocket) to its simulated
-// ComfyUI backend, a comfysim.Server.
+// ListModels, ListBackends, GetCurrentStatus, InterruptAll) and its
+// GenerateText2ImageWS websocket (status, gen_progress per step with a
+// tiny JPEG preview, image, keep_alive, discard_indices, socket_intention)
+// with SwarmUI's transport checks and error shapes, serves generated images
+// under /View/, and passes /ComfyBackendDirect/* (HTTP and websocket) to
+// its simulated ComfyUI backend, a comfysim.Server.
 //
 // Generations run one at a time, as on a single ComfyUI backend. Each image
-// takes steps × Comfy.StepDelay and is rendered with comfysim.Render from the
-// prompt, seed, LoRAs and size, so it equals what comfysim renders for a
-// workflow with the same inputs. Images live in memory only.
+// takes steps × Comfy.StepDelay (one delay per step) and is rendered with
+// comfysim.Render from the prompt, seed, LoRAs and size, so it equals what
+// comfysim renders for a workflow with the same inputs. Images live in memory only.
 //
 // Until Options.StartupDelay has passed since New, every request on the
 // SwarmUI port, including /ComfyBackendDirect/*, answers 503 Service
