@@ -152,10 +152,23 @@ func tid(id string) string { return fmt.Sprintf(`[data-testid=%q]`, id) }
 // q is a JavaScript expression for the first element matching a selector.
 func q(sel string) string { return fmt.Sprintf("document.querySelector(%q)", sel) }
 
-// click clicks the first element matching sel, as a user would.
+// stillScroll is true once the page has not scrolled for three polls in a
+// row: a smooth scroll the page started (to a new result, say) has ended.
+const stillScroll = `(() => {
+	const k = scrollX + "," + scrollY, w = window.__scrollProbe || { k: "", n: 0 };
+	w.n = w.k === k ? w.n + 1 : 0; w.k = k; window.__scrollProbe = w;
+	return w.n >= 3;
+})()`
+
+// click clicks the first element matching sel, as a user would: once the
+// page stands still, since a click lands where the element was when the
+// mouse event was sent.
 func (p *page) click(sel string) {
 	p.t.Helper()
-	p.do(chromedp.ScrollIntoView(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	p.waitJS(stillScroll, 10*time.Second)
+	p.do(chromedp.ScrollIntoView(chromedp.CSS(sel)))
+	p.waitJS(stillScroll, 10*time.Second)
+	p.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
 // typeInto replaces the value of a text box by typing.

@@ -177,6 +177,8 @@ func TestBrowserFlow(t *testing.T) {
 	p.waitJS(`document.getElementById("status").textContent === "Dein Bild ist fertig!"`, 30*time.Second)
 	before := eval[[]string](p, `[...document.querySelectorAll("[data-i18n], .tile-desc, #status")].map((e) => e.textContent)`)
 	p.click(tid("lang-toggle"))
+	// The click's handler runs after the input events: wait for it, not a guess.
+	p.waitJS(`document.documentElement.lang === "en" && document.getElementById("status").textContent === "Your image is ready!"`, 10*time.Second)
 	after := eval[[]string](p, `[...document.querySelectorAll("[data-i18n], .tile-desc, #status")].map((e) => e.textContent)`)
 	if len(before) != len(after) {
 		t.Fatalf("language switch changed the page's parts: %d → %d", len(before), len(after))
@@ -207,7 +209,13 @@ func TestBrowserFlow(t *testing.T) {
 	p.do(chromedp.DoubleClick(chromedp.CSS(tid("transform-button"))))
 	eval[bool](p, `(() => { const b = document.querySelector("[data-testid=transform-button]"); b.click(); b.click(); return true; })()`)
 	p.waitJS(`!document.querySelector("[data-testid=transform-button]").disabled`, 20*time.Second)
-	time.Sleep(300 * time.Millisecond)
+	// Every run a click started has ended before counting: none is left active.
+	for deadline := time.Now().Add(20 * time.Second); env.App.Pipeline.Active() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs still active", env.App.Pipeline.Active())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if got := strings.Count(env.Log.lines("run finished"), "\n") - before4; got != 1 {
 		t.Fatalf("four clicks finished %d runs, want 1:\n%s", got, env.Log.lines("run finished"))
 	}
