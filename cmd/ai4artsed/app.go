@@ -121,6 +121,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	var p *pipeline.Pipeline
 	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
 		Queues:      func() map[string]*queue.Queue { return p.Queues() },
+		ImageQueues: func() map[string]*queue.Queue { return p.ImageQueues() },
 		Subscribers: a.Hub.Subscribers,
 		ActiveRuns:  func() int { return p.Active() },
 		Backends:    backends,
@@ -133,7 +134,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		},
 		Filter: filter, JudgeTimeout: s.JudgeTimeout,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
-		Slots: s.LLMSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
+		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 	})
 	a.Pipeline = p
 	a.API = httpapi.New(httpapi.Config{

@@ -22,6 +22,7 @@ type Settings struct {
 	SafetyLevel   string
 	Language      string
 	LLMSlots      int
+	ImageSlots    int // generations at once per image machine
 	QueueMax      int
 	MaxRunsClient int
 	AdminToken    string
@@ -68,7 +69,7 @@ type SimSettings struct {
 func defaultSettings() Settings {
 	return Settings{
 		Addr: "127.0.0.1:17802", DataDir: "./data", SafetyLevel: "youth", Language: "de",
-		LLMSlots: 3, QueueMax: 500, MaxRunsClient: 3, DefaultOutput: "sd35_large",
+		LLMSlots: 3, ImageSlots: 1, QueueMax: 500, MaxRunsClient: 3, DefaultOutput: "sd35_large",
 		OllamaURL: "http://127.0.0.1:11434", OllamaTimeout: 300 * time.Second,
 		OllamaFirstTokenTimeout: 120 * time.Second, OllamaIdleTimeout: 60 * time.Second,
 		ModelInterception: "ollama/llama3.1:8b", ModelSafety: "ollama/llama-guard3:1b",
@@ -127,6 +128,7 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	str("AI4ARTSED_SAFETY_LEVEL", &s.SafetyLevel)
 	str("AI4ARTSED_LANGUAGE", &s.Language)
 	num("AI4ARTSED_LLM_SLOTS", &s.LLMSlots)
+	num("AI4ARTSED_IMAGE_SLOTS", &s.ImageSlots)
 	num("AI4ARTSED_QUEUE_MAX", &s.QueueMax)
 	num("AI4ARTSED_MAX_RUNS_PER_CLIENT", &s.MaxRunsClient)
 	str("AI4ARTSED_ADMIN_TOKEN", &s.AdminToken)
@@ -205,7 +207,7 @@ func simFlags(fs *flag.FlagSet, s *SimSettings) {
 func (s Settings) logAttrs() []any {
 	return []any{
 		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "config_dir", s.ConfigDir,
-		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "queue_max", s.QueueMax,
+		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "image_slots", s.ImageSlots, "queue_max", s.QueueMax,
 		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken),
 		"ollama_url", redact.URL(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
 		"openai_base_url", redact.URL(s.OpenAIBaseURL),

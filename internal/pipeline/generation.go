@@ -131,9 +131,17 @@ func (x *execution) generate(out *catalog.Output, text screened) error {
 	x.p.log.Info("generation route", "run", x.run.ID, "output", out.ID, "path", rec.Path, "reason", rec.Reason)
 	x.stageStart(4, "")
 
+	// Nothing goes to the image machine beyond its free slots; the slot
+	// is given back before the image check, whose vision call waits in
+	// the LLM queue.
+	release, err := x.acquireImage(im.machine())
+	if err != nil {
+		return err
+	}
+	defer release()
 	ctx, cancel := context.WithTimeout(x.ctx, im.timeout())
 	defer cancel()
-	err := im.ensure(ctx, func(detail string) {
+	err = im.ensure(ctx, func(detail string) {
 		x.publish(api.StageEvent{Stage: 4, Name: api.StageName(4), Status: api.StageStarted,
 			Detail: x.msg("Das Bild-Backend wird gestartet...", "starting the image backend...")})
 	})
@@ -146,6 +154,7 @@ func (x *execution) generate(out *catalog.Output, text screened) error {
 	} else {
 		imgs, err = x.viaWorkflow(ctx, out, rec)
 	}
+	release()
 	if err != nil {
 		x.recordGeneration(rec)
 		if ctx.Err() != nil && x.ctx.Err() == nil {

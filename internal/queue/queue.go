@@ -135,6 +135,25 @@ func NewWithOptions(o Options) *Queue {
 // the waiting line is at its maximum), ErrClosed, or ctx.Err(). A caller whose
 // ctx ends while waiting leaves the line at once.
 func (q *Queue) Acquire(ctx context.Context, arrival time.Time, onStatus func(Status)) (release func(), err error) {
+	return q.AcquireTicket(ctx, Ticket{Arrival: arrival}, onStatus)
+}
+
+// Ticket says who asks for a slot: when it first arrived, and for whom.
+type Ticket struct {
+	// Arrival orders waiters of equal turn: earlier first; zero means now.
+	Arrival time.Time
+	// Client identifies the student (device); empty means a client of its
+	// own.
+	Client string
+	// Group identifies the client's group (a workshop); empty is the
+	// default group.
+	Group string
+}
+
+// AcquireTicket is Acquire for a caller described by t; see the package
+// doc for how tickets are ordered.
+func (q *Queue) AcquireTicket(ctx context.Context, t Ticket, onStatus func(Status)) (release func(), err error) {
+	arrival := t.Arrival
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

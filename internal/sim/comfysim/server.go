@@ -71,6 +71,7 @@ type Server struct {
 	prompts     []*job // every accepted prompt, in order
 	queue       []*job // pending, in execution order
 	running     *job
+	maxInFlight int // most prompts queued or running at once
 	number      int
 	history     map[string]*historyEntry
 	histOrder   []string
@@ -166,4 +167,26 @@ func (s *Server) Uploads() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.uploads)
+}
+
+// InFlight returns how many accepted prompts are queued or running now.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlightLocked()
+}
+
+// MaxInFlight returns the most prompts that were queued or running at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
+}
+
+func (s *Server) inFlightLocked() int {
+	n := len(s.queue)
+	if s.running != nil {
+		n++
+	}
+	return n
 }

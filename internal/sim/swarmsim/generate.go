@@ -67,7 +67,14 @@ func (s *Server) generateText2Image(r *http.Request, session string, in params) 
 	s.mu.Lock()
 	idx := len(s.requests)
 	s.requests = append(s.requests, rec)
+	s.inFlight++
+	s.maxFlight = max(s.maxFlight, s.inFlight)
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
 	if msg != "" {
 		return errorObj(msg)
 	}
