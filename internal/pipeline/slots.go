@@ -111,8 +111,27 @@ func (x *execution) acquire(q *queue.Queue, kind, backend string) (func(), error
 	return release, nil
 }
 
-// ticket is the run's place in every queue: its first arrival, its client
-// and its group (the queue serves clients and groups in turn).
+// ticket is the run's place in every queue: its first arrival and its
+// turn, the number of unfinished runs its client started before it, so a
+// student's second run waits behind every other student's first
+// (docs/scheduling.md). Runs without a client id take turn 0.
 func (x *execution) ticket() queue.Ticket {
-	return queue.Ticket{Arrival: x.arrival, Client: x.req.ClientID}
+	return queue.Ticket{Arrival: x.arrival, Turn: x.p.turnOf(x)}
+}
+
+// turnOf counts the unfinished runs of x's client that started before x.
+func (p *Pipeline) turnOf(x *execution) int {
+	if x.req.ClientID == "" {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, o := range p.active {
+		if o != x && o.req.ClientID == x.req.ClientID &&
+			(o.arrival.Before(x.arrival) || o.arrival.Equal(x.arrival) && o.run.ID < x.run.ID) {
+			n++
+		}
+	}
+	return n
 }
