@@ -40,12 +40,13 @@ func startDemo(sim SimSettings, cat *catalog.Catalog, models []string, log *slog
 	d.Ollama = ollamasim.New(ollamasim.Options{
 		Models: llmModels, FirstTokenDelay: sim.FirstTokenDelay, TokenDelay: sim.TokenDelay,
 		StartupDelay: sim.StartupDelay, Logger: log.With("sim", "ollama"),
+		LoadDelay: sim.LoadDelay, MaxLoadedModels: sim.MaxLoadedModels,
 		Parallel: -1, // the demo serves every LLM slot at once, whatever AI4ARTSED_LLM_SLOTS says
 	})
 	files, loras := cat.ModelFiles()
 	d.Swarm = swarmsim.New(swarmsim.Options{
 		Comfy: comfysim.Options{
-			StepDelay: sim.StepDelay, StartupDelay: sim.StartupDelay,
+			StepDelay: sim.StepDelay, StartupDelay: sim.StartupDelay, CheckpointLoadDelay: sim.CheckpointDelay,
 			Checkpoints: files, UNets: files, CLIPs: files, VAEs: files, LoRAs: loras,
 			Logger: log.With("sim", "comfyui"),
 		},

@@ -63,6 +63,11 @@ type Settings struct {
 // SimSettings are the latency flags of the simulators (README.md, "Commands").
 type SimSettings struct {
 	FirstTokenDelay, TokenDelay, StepDelay, StartupDelay time.Duration
+	// LoadDelay is the LLM model load time, MaxLoadedModels how many
+	// models one simulated LLM machine holds (0: no limit);
+	// CheckpointDelay is the image machine's cost of a checkpoint switch.
+	LoadDelay, CheckpointDelay time.Duration
+	MaxLoadedModels            int
 }
 
 // defaultSettings are the documented defaults.
@@ -200,6 +205,9 @@ func simFlags(fs *flag.FlagSet, s *SimSettings) {
 	fs.DurationVar(&s.TokenDelay, "token-delay", s.TokenDelay, "simulated LLM time per token")
 	fs.DurationVar(&s.StepDelay, "step-delay", s.StepDelay, "simulated time per sampler step")
 	fs.DurationVar(&s.StartupDelay, "startup-delay", s.StartupDelay, "time before the simulators answer health checks")
+	fs.DurationVar(&s.LoadDelay, "load-delay", s.LoadDelay, "simulated LLM model load time when the model is not loaded")
+	fs.IntVar(&s.MaxLoadedModels, "max-loaded-models", s.MaxLoadedModels, "LLM models loaded at once per simulated machine (least recently used evicted); 0 = no limit")
+	fs.DurationVar(&s.CheckpointDelay, "checkpoint-delay", s.CheckpointDelay, "simulated image machine time to switch checkpoints")
 }
 
 // logAttrs lists the effective settings with secrets, and the user info of

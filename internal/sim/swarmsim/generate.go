@@ -133,6 +133,9 @@ func (s *Server) run(reqCtx context.Context, session string, p t2iParams) (paths
 		<-s.backend
 	}()
 
+	if !sleep(ctx, s.comfy.UseCheckpoint(p.model)) {
+		return nil, nil, noImagesError
+	}
 	seed := p.seed
 	if seed == -1 {
 		seed = rand.Int64N(1 << 31)
