@@ -19,6 +19,7 @@ import (
 type generationRecord struct {
 	Output   string `json:"output"`
 	Backend  string `json:"backend"`
+	Machine  string `json:"machine,omitempty"` // the image machine it ran on
 	Path     string `json:"path"`
 	Reason   string `json:"reason"`
 	Model    string `json:"model,omitempty"`
@@ -116,13 +117,13 @@ func (x *execution) seed(out *catalog.Output) uint64 {
 // generate runs stage 4 on the chosen path from a text that passed stage
 // 3, checks the images (kids, youth) and stores those that passed.
 func (x *execution) generate(out *catalog.Output, text screened) error {
-	im := x.p.cfg.Images
+	im := x.p.pickMachine(out.Model)
 	loras := x.loras()
 	prompt, triggers := withTriggers(text.text, loras)
 	negative, added := negativeFor(out.Parameters.NegativePrompt, x.level())
 	rec := &generationRecord{
 		Output: out.ID, Backend: out.Backend, Model: out.Model, Prompt: prompt, Negative: negative, SafetyNegative: added,
-		Seed: x.seed(out), LoRAs: loras, Triggers: triggers, Uploads: x.req.Uploads,
+		Seed: x.seed(out), LoRAs: loras, Triggers: triggers, Uploads: x.req.Uploads, Machine: im.machine(),
 	}
 	if rec.LoRAs == nil {
 		rec.LoRAs = []catalog.LoRA{}
@@ -150,9 +151,9 @@ func (x *execution) generate(out *catalog.Output, text screened) error {
 	}
 	var imgs []generatedImage
 	if rec.Path == pathSwarmT2I {
-		imgs, err = x.viaSwarm(ctx, out, rec)
+		imgs, err = x.viaSwarm(ctx, im, out, rec)
 	} else {
-		imgs, err = x.viaWorkflow(ctx, out, rec)
+		imgs, err = x.viaWorkflow(ctx, im, out, rec)
 	}
 	release()
 	if err != nil {

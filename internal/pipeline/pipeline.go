@@ -56,10 +56,17 @@ type Config struct {
 	Catalog *catalog.Catalog
 	LLM     LLM
 	Images  *Images // nil: generation answers stage_unavailable
-	Files   *media.Files
-	Models  Models
-	Logger  *slog.Logger
-	Metrics Metrics // optional
+	// ImageMachines, when set, are several image machines: stage 4 routes
+	// each generation to one (routing.go); Images defaults to the first.
+	// Each machine needs its own Machine name.
+	ImageMachines []*Images
+	// SwitchTurns is the routing penalty, in generations, of a checkpoint
+	// switch on an image machine (default 1).
+	SwitchTurns int
+	Files       *media.Files
+	Models      Models
+	Logger      *slog.Logger
+	Metrics     Metrics // optional
 	// Filter is the term filter of stages 1 and 3; nil passes every text
 	// (and records no filter checks).
 	Filter Filter
@@ -95,6 +102,7 @@ type Pipeline struct {
 	qmu         sync.Mutex
 	queues      map[string]*queue.Queue // LLM backends
 	imageQueues map[string]*queue.Queue // image machines
+	checkpoints map[string]string       // image machine → checkpoint of its last queued generation
 	qclosed     bool
 
 	mu       sync.Mutex
@@ -118,6 +126,12 @@ func New(cfg Config) *Pipeline {
 	}
 	if cfg.Slots < 1 {
 		cfg.Slots = 3
+	}
+	if cfg.Images == nil && len(cfg.ImageMachines) > 0 {
+		cfg.Images = cfg.ImageMachines[0]
+	}
+	if cfg.SwitchTurns < 1 {
+		cfg.SwitchTurns = 1
 	}
 	if cfg.ImageSlots < 1 {
 		cfg.ImageSlots = 1
@@ -151,6 +165,7 @@ func New(cfg Config) *Pipeline {
 		log:         cfg.Logger,
 		queues:      make(map[string]*queue.Queue),
 		imageQueues: make(map[string]*queue.Queue),
+		checkpoints: make(map[string]string),
 		active:      make(map[string]*execution),
 		byClient:    make(map[string]int),
 		quit:        make(chan struct{}),
