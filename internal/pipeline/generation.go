@@ -117,7 +117,7 @@ func (x *execution) seed(out *catalog.Output) uint64 {
 // generate runs stage 4 on the chosen path from a text that passed stage
 // 3, checks the images (kids, youth) and stores those that passed.
 func (x *execution) generate(out *catalog.Output, text screened) error {
-	im := x.p.pickMachine(out.Model)
+	im := x.p.route(out.Model)
 	loras := x.loras()
 	prompt, triggers := withTriggers(text.text, loras)
 	negative, added := negativeFor(out.Parameters.NegativePrompt, x.level())
@@ -132,9 +132,18 @@ func (x *execution) generate(out *catalog.Output, text screened) error {
 	x.p.log.Info("generation route", "run", x.run.ID, "output", out.ID, "path", rec.Path, "reason", rec.Reason)
 	x.stageStart(4, "")
 
-	// Nothing goes to the image machine beyond its free slots; the slot
-	// is given back before the image check, whose vision call waits in
-	// the LLM queue.
+	// Every waiting run sees the start of a stopped machine; then nothing
+	// goes to the machine beyond its free slots. The slot is given back
+	// before the image check, whose vision call waits in the LLM queue.
+	ectx, ecancel := context.WithTimeout(x.ctx, im.timeout())
+	err := im.ensure(ectx, func(detail string) {
+		x.publish(api.StageEvent{Stage: 4, Name: api.StageName(4), Status: api.StageStarted,
+			Detail: x.msg("Das Bild-Backend wird gestartet...", "starting the image backend...")})
+	})
+	ecancel()
+	if err != nil {
+		return fmt.Errorf("image backend: %w", err)
+	}
 	release, err := x.acquireImage(im.machine())
 	if err != nil {
 		return err
@@ -142,13 +151,6 @@ func (x *execution) generate(out *catalog.Output, text screened) error {
 	defer release()
 	ctx, cancel := context.WithTimeout(x.ctx, im.timeout())
 	defer cancel()
-	err = im.ensure(ctx, func(detail string) {
-		x.publish(api.StageEvent{Stage: 4, Name: api.StageName(4), Status: api.StageStarted,
-			Detail: x.msg("Das Bild-Backend wird gestartet...", "starting the image backend...")})
-	})
-	if err != nil {
-		return fmt.Errorf("image backend: %w", err)
-	}
 	var imgs []generatedImage
 	if rec.Path == pathSwarmT2I {
 		imgs, err = x.viaSwarm(ctx, im, out, rec)

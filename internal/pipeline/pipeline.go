@@ -100,9 +100,10 @@ type Pipeline struct {
 	log *slog.Logger
 
 	qmu         sync.Mutex
-	queues      map[string]*queue.Queue // LLM backends
-	imageQueues map[string]*queue.Queue // image machines
-	checkpoints map[string]string       // image machine → checkpoint of its last queued generation
+	queues      map[string]*queue.Queue    // LLM backends
+	imageQueues map[string]*queue.Queue    // image machines
+	checkpoints map[string]string          // image machine → checkpoint of its last queued generation
+	pick        func(model string) *Images // routing seam for benchmarks; nil: pickMachine
 	qclosed     bool
 
 	mu       sync.Mutex

@@ -24,6 +24,15 @@ func (p *Pipeline) machines() []*Images {
 	return []*Images{p.cfg.Images}
 }
 
+// route picks the image machine of a generation: pickMachine, or the
+// pick seam a benchmark sets to compare another policy.
+func (p *Pipeline) route(model string) *Images {
+	if p.pick != nil {
+		return p.pick(model)
+	}
+	return p.pickMachine(model)
+}
+
 // pickMachine chooses the image machine for a generation with model and
 // records model as the checkpoint that machine will have loaded.
 func (p *Pipeline) pickMachine(model string) *Images {
