@@ -76,6 +76,15 @@ type Backend struct {
 	State     string    `json:"state"`
 	Detail    string    `json:"detail"`
 	CheckedAt time.Time `json:"checked_at"`
+	// Queue is the machine's slot queue (image machines); nil when not known.
+	Queue *BackendQueue `json:"queue,omitempty"`
+}
+
+// BackendQueue is the state of a machine's slot queue.
+type BackendQueue struct {
+	Waiting int `json:"waiting"` // calls waiting for a slot
+	InUse   int `json:"in_use"`  // slots held
+	Slots   int `json:"slots"`   // slots in all
 }
 
 // BackendList is the answer of GET /api/backends, sorted by name.

@@ -16,6 +16,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
+	"github.com/ai4artsed/ai4artsed/internal/redact"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
@@ -109,31 +110,39 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if s.OpenAIBaseURL != "" {
 		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout, llmOpts...)
 	}
-	a.Images, a.Supervisor = newImages(s, log)
-	sup := a.Supervisor
-	a.closers = append(a.closers, func() { _ = sup.Close() })
+	machines := newImages(s, log)
+	a.Images, a.Supervisor = machines[0].images, machines[0].sup
+	var imageMachines []*pipeline.Images
+	for i, m := range machines {
+		log.Info("image machine", "name", m.name, "swarmui", redact.URL(m.swarmURL), "comfyui", redact.URL(m.comfyURL),
+			"slots", s.ImageSlots, "auto_start", s.SwarmAutoStart && i == 0)
+		a.closers = append(a.closers, func() { _ = m.sup.Close() })
+		imageMachines = append(imageMachines, m.images)
+	}
 	filter, err := newFilter(cat)
 	if err != nil {
 		return nil, fmt.Errorf("safety filter: %w", err)
 	}
 	a.Hub = events.NewHub(db)
-	backends := &backendLister{s: s, sup: sup, ollama: a.Ollama}
 	var p *pipeline.Pipeline
+	backends := &backendLister{s: s, machines: machines, ollama: a.Ollama,
+		queue: func(m string) (int, int, int) { q := p.ImageQueue(m); return q.Waiting(), q.InUse(), q.Slots() }}
 	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
 		Queues:      func() map[string]*queue.Queue { return p.Queues() },
+		ImageQueues: func() map[string]*queue.Queue { return p.ImageQueues() },
 		Subscribers: a.Hub.Subscribers,
 		ActiveRuns:  func() int { return p.Active() },
 		Backends:    backends,
 	})
 	p = pipeline.New(pipeline.Config{
-		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, Files: files, Logger: log, Metrics: metrics,
+		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, ImageMachines: imageMachines, Files: files, Logger: log, Metrics: metrics,
 		Models: pipeline.Models{
 			Interception: s.ModelInterception, Safety: s.ModelSafety,
 			Translation: s.ModelTranslation, Optimization: s.ModelOptimization, Vision: s.ModelVision,
 		},
 		Filter: filter, JudgeTimeout: s.JudgeTimeout,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
-		Slots: s.LLMSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
+		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, SwitchTurns: s.SwitchTurns, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 	})
 	a.Pipeline = p
 	a.API = httpapi.New(httpapi.Config{

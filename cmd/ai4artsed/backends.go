@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,27 +18,49 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
 
-// newImages builds the image backend clients and SwarmUI's supervisor.
-func newImages(s Settings, log *slog.Logger) (*pipeline.Images, *supervisor.Supervisor) {
+// imageMachine is one image machine: SwarmUI with its ComfyUI.
+type imageMachine struct {
+	name, swarmURL, comfyURL string
+	images                   *pipeline.Images
+	sup                      *supervisor.Supervisor
+}
+
+// newImages builds the clients and supervisor of each image machine
+// (SWARMUI_URL and COMFYUI_URL may list several, pairwise). One machine is
+// named "swarmui", several "swarmui-1", "swarmui-2"...; only the first is
+// started on demand (AI4ARTSED_SWARMUI_START_COMMAND starts one machine).
+func newImages(s Settings, log *slog.Logger) []imageMachine {
 	hc := &http.Client{}
-	sup := supervisor.New(supervisor.Config{
-		SwarmURL: s.SwarmURL, ComfyURL: s.ComfyURL, AutoStart: s.SwarmAutoStart,
-		StartCommand: s.SwarmStartCommand, StartupTimeout: s.SwarmStartupTimeout,
-		Interval: s.SwarmHealthInterval, Backoff: s.SwarmBackoff, StopOnExit: s.SwarmStopOnExit, Logger: log.With("component", "supervisor"),
-	})
-	return &pipeline.Images{
-		Swarm: swarm.New(s.SwarmURL, hc), Comfy: comfy.New(s.ComfyURL, hc),
-		Starter: sup, Timeout: s.GenerationTimeout,
-	}, sup
+	swarms, comfys := splitList(s.SwarmURL), splitList(s.ComfyURL)
+	out := make([]imageMachine, 0, len(swarms))
+	for i, su := range swarms {
+		name := "swarmui"
+		if len(swarms) > 1 {
+			name = fmt.Sprintf("swarmui-%d", i+1)
+		}
+		cu := comfys[min(i, len(comfys)-1)]
+		sup := supervisor.New(supervisor.Config{
+			SwarmURL: su, ComfyURL: cu, AutoStart: s.SwarmAutoStart && i == 0,
+			StartCommand: s.SwarmStartCommand, StartupTimeout: s.SwarmStartupTimeout,
+			Interval: s.SwarmHealthInterval, Backoff: s.SwarmBackoff, StopOnExit: s.SwarmStopOnExit,
+			Logger: log.With("component", "supervisor", "machine", name),
+		})
+		out = append(out, imageMachine{name: name, swarmURL: su, comfyURL: cu, sup: sup, images: &pipeline.Images{
+			Swarm: swarm.New(su, hc), Comfy: comfy.New(cu, hc), Starter: sup, Timeout: s.GenerationTimeout, Machine: name,
+		}})
+	}
+	return out
 }
 
 // backendLister reports every external service for GET /api/backends and
 // /metrics. The LLM server is probed through the llm client at most every
 // two seconds.
 type backendLister struct {
-	s      Settings
-	sup    *supervisor.Supervisor
-	ollama *llm.Ollama
+	s        Settings
+	machines []imageMachine
+	ollama   *llm.Ollama
+	// queue reports an image machine's line: waiting, slots in use, slots.
+	queue func(machine string) (waiting, inUse, slots int)
 
 	mu  sync.Mutex
 	llm api.Backend
@@ -44,16 +68,20 @@ type backendLister struct {
 
 func (b *backendLister) Backends(ctx context.Context) []api.Backend {
 	out := []api.Backend{b.probeOllama(ctx)}
-	if b.sup != nil {
-		st := b.sup.Status()
+	for _, m := range b.machines {
+		st := m.sup.Status()
 		if st.CheckedAt.IsZero() || time.Since(st.CheckedAt) > 5*time.Second {
-			st = b.sup.Check(ctx)
+			st = m.sup.Check(ctx)
 		}
-		for _, kb := range []struct{ name, kind, url string }{
-			{"swarmui", "image", b.s.SwarmURL}, {"comfyui", "image", b.s.ComfyURL},
-		} {
-			out = append(out, api.Backend{Name: kb.name, Kind: kb.kind, URL: redact.URL(kb.url),
-				State: string(st.State), Detail: st.Detail, CheckedAt: st.CheckedAt})
+		var q *api.BackendQueue
+		if b.queue != nil {
+			q = &api.BackendQueue{}
+			q.Waiting, q.InUse, q.Slots = b.queue(m.name)
+		}
+		for _, kb := range []struct{ name, url string }{{m.name, m.swarmURL}, {comfyName(m.name), m.comfyURL}} {
+			out = append(out, api.Backend{Name: kb.name, Kind: "image", URL: redact.URL(kb.url),
+				State: string(st.State), Detail: st.Detail, CheckedAt: st.CheckedAt, Queue: q})
+			q = nil // the machine's line is shown once, on SwarmUI
 		}
 	}
 	if b.s.OpenAIBaseURL != "" {
@@ -79,4 +107,10 @@ func (b *backendLister) probeOllama(ctx context.Context) api.Backend {
 	}
 	b.llm = st
 	return st
+}
+
+// comfyName names the ComfyUI of an image machine: "comfyui" for
+// "swarmui", "comfyui-2" for "swarmui-2".
+func comfyName(machine string) string {
+	return "comfyui" + strings.TrimPrefix(machine, "swarmui")
 }

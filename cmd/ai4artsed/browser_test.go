@@ -279,9 +279,13 @@ func TestBrowserQueue(t *testing.T) {
 	bctx := newBrowser(t)
 	p := openPage(t, bctx, env.Server.URL, desktop[0], desktop[1])
 	long := "Ein Fahrrad fliegt über den Schulhof mit bunten Ballons und einer Katze und einem Hund"
-	for i := range 2 { // one holds the slot, one waits before the browser
-		env.startRun(t, api.RunRequest{Stages: "interception", Prompt: long, Interception: "dada", Lang: "de"})
-		_ = i
+	// One holds the slot, one waits before the browser: two other students,
+	// since a student's second run would wait behind the browser's first
+	// (docs/scheduling.md).
+	for i := range 2 {
+		if _, err := env.startRunAs(t, fmt.Sprintf("other-student-%d", i), api.RunRequest{Stages: "interception", Prompt: long, Interception: "dada", Lang: "de"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	p.typeInto(tid("prompt-input"), "Ein Baum")
 	p.click(tid("transform-button"))

@@ -21,7 +21,8 @@ import (
 // loopback ports.
 type demoSims struct {
 	Ollama *ollamasim.Server
-	Swarm  *swarmsim.Server
+	Swarm  *swarmsim.Server   // the first image machine
+	Swarms []*swarmsim.Server // every image machine (--machines)
 
 	OllamaURL, SwarmURL, ComfyURL string
 	servers                       []*http.Server
@@ -40,27 +41,39 @@ func startDemo(sim SimSettings, cat *catalog.Catalog, models []string, log *slog
 	d.Ollama = ollamasim.New(ollamasim.Options{
 		Models: llmModels, FirstTokenDelay: sim.FirstTokenDelay, TokenDelay: sim.TokenDelay,
 		StartupDelay: sim.StartupDelay, Logger: log.With("sim", "ollama"),
+		LoadDelay: sim.LoadDelay, MaxLoadedModels: sim.MaxLoadedModels,
 		Parallel: -1, // the demo serves every LLM slot at once, whatever AI4ARTSED_LLM_SLOTS says
 	})
 	files, loras := cat.ModelFiles()
-	d.Swarm = swarmsim.New(swarmsim.Options{
-		Comfy: comfysim.Options{
-			StepDelay: sim.StepDelay, StartupDelay: sim.StartupDelay,
-			Checkpoints: files, UNets: files, CLIPs: files, VAEs: files, LoRAs: loras,
-			Logger: log.With("sim", "comfyui"),
-		},
-		StartupDelay: sim.StartupDelay, Models: files, LoRAs: loras, Logger: log.With("sim", "swarmui"),
-	})
+	var swarmURLs, comfyURLs []string
+	for i := range max(sim.Machines, 1) {
+		sw := swarmsim.New(swarmsim.Options{
+			Comfy: comfysim.Options{
+				StepDelay: sim.StepDelay, StartupDelay: sim.StartupDelay, CheckpointLoadDelay: sim.CheckpointDelay,
+				Checkpoints: files, UNets: files, CLIPs: files, VAEs: files, LoRAs: loras,
+				Logger: log.With("sim", "comfyui", "machine", i+1),
+			},
+			StartupDelay: sim.StartupDelay, Models: files, LoRAs: loras, Logger: log.With("sim", "swarmui", "machine", i+1),
+		})
+		d.Swarms = append(d.Swarms, sw)
+		if i == 0 {
+			d.Swarm = sw
+		}
+		su, err := d.listen(sw)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		cu, err := d.listen(sw.Comfy())
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		swarmURLs, comfyURLs = append(swarmURLs, su), append(comfyURLs, cu)
+	}
+	d.SwarmURL, d.ComfyURL = strings.Join(swarmURLs, ","), strings.Join(comfyURLs, ",")
 	var err error
 	if d.OllamaURL, err = d.listen(d.Ollama); err != nil {
-		d.Close()
-		return nil, err
-	}
-	if d.SwarmURL, err = d.listen(d.Swarm); err != nil {
-		d.Close()
-		return nil, err
-	}
-	if d.ComfyURL, err = d.listen(d.Swarm.Comfy()); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -104,7 +117,7 @@ func (d *demoSims) Close() {
 		_ = srv.Shutdown(ctx)
 		_ = srv.Close()
 	}
-	if d.Swarm != nil {
-		d.Swarm.Close()
+	for _, sw := range d.Swarms {
+		sw.Close()
 	}
 }

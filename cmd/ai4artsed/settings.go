@@ -22,6 +22,8 @@ type Settings struct {
 	SafetyLevel   string
 	Language      string
 	LLMSlots      int
+	ImageSlots    int // generations at once per image machine
+	SwitchTurns   int // routing penalty of a checkpoint switch, in generations
 	QueueMax      int
 	MaxRunsClient int
 	AdminToken    string
@@ -62,13 +64,20 @@ type Settings struct {
 // SimSettings are the latency flags of the simulators (README.md, "Commands").
 type SimSettings struct {
 	FirstTokenDelay, TokenDelay, StepDelay, StartupDelay time.Duration
+	// LoadDelay is the LLM model load time, MaxLoadedModels how many
+	// models one simulated LLM machine holds (0: no limit);
+	// CheckpointDelay is the image machine's cost of a checkpoint switch.
+	LoadDelay, CheckpointDelay time.Duration
+	MaxLoadedModels            int
+	// Machines is how many image machines --demo simulates (default 1).
+	Machines int
 }
 
 // defaultSettings are the documented defaults.
 func defaultSettings() Settings {
 	return Settings{
 		Addr: "127.0.0.1:17802", DataDir: "./data", SafetyLevel: "youth", Language: "de",
-		LLMSlots: 3, QueueMax: 500, MaxRunsClient: 3, DefaultOutput: "sd35_large",
+		LLMSlots: 3, ImageSlots: 1, SwitchTurns: 1, QueueMax: 500, MaxRunsClient: 3, DefaultOutput: "sd35_large",
 		OllamaURL: "http://127.0.0.1:11434", OllamaTimeout: 300 * time.Second,
 		OllamaFirstTokenTimeout: 120 * time.Second, OllamaIdleTimeout: 60 * time.Second,
 		ModelInterception: "ollama/llama3.1:8b", ModelSafety: "ollama/llama-guard3:1b",
@@ -77,7 +86,7 @@ func defaultSettings() Settings {
 		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
 		SwarmAutoStart: true, SwarmStartupTimeout: 120 * time.Second, SwarmHealthInterval: 2 * time.Second,
 		GenerationTimeout: 10 * time.Minute,
-		Sim:               SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond},
+		Sim:               SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond, Machines: 1},
 	}
 }
 
@@ -127,6 +136,8 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	str("AI4ARTSED_SAFETY_LEVEL", &s.SafetyLevel)
 	str("AI4ARTSED_LANGUAGE", &s.Language)
 	num("AI4ARTSED_LLM_SLOTS", &s.LLMSlots)
+	num("AI4ARTSED_IMAGE_SLOTS", &s.ImageSlots)
+	num("AI4ARTSED_IMAGE_SWITCH_TURNS", &s.SwitchTurns)
 	num("AI4ARTSED_QUEUE_MAX", &s.QueueMax)
 	num("AI4ARTSED_MAX_RUNS_PER_CLIENT", &s.MaxRunsClient)
 	str("AI4ARTSED_ADMIN_TOKEN", &s.AdminToken)
@@ -170,10 +181,18 @@ func (s *Settings) validate() error {
 	if s.Language != "de" && s.Language != "en" {
 		return fmt.Errorf("settings: AI4ARTSED_LANGUAGE=%q: want de or en", s.Language)
 	}
-	for key, u := range map[string]string{"OLLAMA_URL": s.OllamaURL, "SWARMUI_URL": s.SwarmURL, "COMFYUI_URL": s.ComfyURL} {
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return fmt.Errorf("settings: %s=%q: want an http(s) URL", key, redact.URL(u))
+	for key, list := range map[string]string{"OLLAMA_URL": s.OllamaURL, "SWARMUI_URL": s.SwarmURL, "COMFYUI_URL": s.ComfyURL} {
+		for _, u := range splitList(list) {
+			if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+				return fmt.Errorf("settings: %s=%q: want an http(s) URL", key, redact.URL(u))
+			}
 		}
+	}
+	if len(splitList(s.OllamaURL)) > 1 {
+		return fmt.Errorf("settings: OLLAMA_URL: several LLM machines are not supported yet: give one URL")
+	}
+	if sw, cf := len(splitList(s.SwarmURL)), len(splitList(s.ComfyURL)); sw != cf {
+		return fmt.Errorf("settings: SWARMUI_URL lists %d machines and COMFYUI_URL %d: give each SwarmUI its ComfyUI, in the same order", sw, cf)
 	}
 	if s.DatabaseURL != "" && !strings.HasPrefix(s.DatabaseURL, "postgres://") && !strings.HasPrefix(s.DatabaseURL, "postgresql://") {
 		return fmt.Errorf("settings: AI4ARTSED_DATABASE_URL: want a postgres:// URL or nothing")
@@ -198,6 +217,10 @@ func simFlags(fs *flag.FlagSet, s *SimSettings) {
 	fs.DurationVar(&s.TokenDelay, "token-delay", s.TokenDelay, "simulated LLM time per token")
 	fs.DurationVar(&s.StepDelay, "step-delay", s.StepDelay, "simulated time per sampler step")
 	fs.DurationVar(&s.StartupDelay, "startup-delay", s.StartupDelay, "time before the simulators answer health checks")
+	fs.DurationVar(&s.LoadDelay, "load-delay", s.LoadDelay, "simulated LLM model load time when the model is not loaded")
+	fs.IntVar(&s.MaxLoadedModels, "max-loaded-models", s.MaxLoadedModels, "LLM models loaded at once per simulated machine (least recently used evicted); 0 = no limit")
+	fs.IntVar(&s.Machines, "machines", s.Machines, "--demo: image machines to simulate, each a SwarmUI with its ComfyUI")
+	fs.DurationVar(&s.CheckpointDelay, "checkpoint-delay", s.CheckpointDelay, "simulated image machine time to switch checkpoints")
 }
 
 // logAttrs lists the effective settings with secrets, and the user info of
@@ -205,14 +228,14 @@ func simFlags(fs *flag.FlagSet, s *SimSettings) {
 func (s Settings) logAttrs() []any {
 	return []any{
 		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "config_dir", s.ConfigDir,
-		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "queue_max", s.QueueMax,
+		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "image_slots", s.ImageSlots, "image_switch_turns", s.SwitchTurns, "queue_max", s.QueueMax,
 		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken),
 		"ollama_url", redact.URL(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
 		"openai_base_url", redact.URL(s.OpenAIBaseURL),
 		"openai_api_key", redactSecret(s.OpenAIAPIKey), "model_interception", s.ModelInterception,
 		"model_safety", s.ModelSafety, "model_translation", s.ModelTranslation, "model_optimization", s.ModelOptimization,
 		"model_vision", s.ModelVision, "judge_timeout", s.JudgeTimeout,
-		"swarmui_url", redact.URL(s.SwarmURL), "comfyui_url", redact.URL(s.ComfyURL), "swarmui_auto_start", s.SwarmAutoStart,
+		"swarmui_url", redactList(s.SwarmURL), "comfyui_url", redactList(s.ComfyURL), "swarmui_auto_start", s.SwarmAutoStart,
 		"swarmui_start_command", s.SwarmStartCommand != "", "swarmui_startup_timeout", s.SwarmStartupTimeout,
 		"swarmui_health_check_interval", s.SwarmHealthInterval, "swarmui_stop_on_exit", s.SwarmStopOnExit, "generation_timeout", s.GenerationTimeout, "demo", s.Demo,
 	}
@@ -223,4 +246,28 @@ func redactSecret(secret string) string {
 		return ""
 	}
 	return "[set, redacted]"
+}
+
+// splitList splits a comma-separated setting into its trimmed, non-empty
+// parts: several image machines are given as SWARMUI_URL=a,b.
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	if out == nil {
+		out = []string{v}
+	}
+	return out
+}
+
+// redactList redacts each URL of a comma-separated list.
+func redactList(v string) string {
+	parts := splitList(v)
+	for i, p := range parts {
+		parts[i] = redact.URL(p)
+	}
+	return strings.Join(parts, ",")
 }

@@ -49,7 +49,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 1
 	}
 	files, loras := cat.ModelFiles()
-	comfyOpts := comfysim.Options{StepDelay: sim.StepDelay, StartupDelay: sim.StartupDelay,
+	comfyOpts := comfysim.Options{StepDelay: sim.StepDelay, StartupDelay: sim.StartupDelay, CheckpointLoadDelay: sim.CheckpointDelay,
 		Checkpoints: files, UNets: files, CLIPs: files, VAEs: files, LoRAs: loras, Logger: log}
 	servers := map[string]http.Handler{}
 	switch kind {
@@ -61,7 +61,8 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			models = append(models, name)
 		}
 		servers[*addr] = ollamasim.New(ollamasim.Options{Models: models, FirstTokenDelay: sim.FirstTokenDelay,
-			TokenDelay: sim.TokenDelay, StartupDelay: sim.StartupDelay, FailAfterTokens: *failAfter, Parallel: *parallel, Logger: log})
+			TokenDelay: sim.TokenDelay, StartupDelay: sim.StartupDelay, FailAfterTokens: *failAfter, Parallel: *parallel, Logger: log,
+			LoadDelay: sim.LoadDelay, MaxLoadedModels: sim.MaxLoadedModels})
 	case "comfyui":
 		c := comfysim.New(comfyOpts)
 		defer c.Close()

@@ -23,7 +23,9 @@ type Metrics struct {
 
 // MetricsSources are read at scrape time.
 type MetricsSources struct {
-	Queues      func() map[string]*queue.Queue
+	Queues func() map[string]*queue.Queue
+	// ImageQueues reports the slot queue of each image machine.
+	ImageQueues func() map[string]*queue.Queue
 	Subscribers func() int
 	ActiveRuns  func() int
 	Backends    BackendLister
@@ -68,6 +70,9 @@ var (
 	descQueueLen  = prometheus.NewDesc("ai4artsed_queue_length", "LLM calls waiting for a slot.", []string{"backend"}, nil)
 	descSlotsUsed = prometheus.NewDesc("ai4artsed_llm_slots_in_use", "LLM slots in use.", []string{"backend"}, nil)
 	descSlots     = prometheus.NewDesc("ai4artsed_llm_slots", "LLM slots per backend.", []string{"backend"}, nil)
+	descImgQueue  = prometheus.NewDesc("ai4artsed_image_queue_length", "Generations waiting for a slot of an image machine.", []string{"machine"}, nil)
+	descImgUsed   = prometheus.NewDesc("ai4artsed_image_slots_in_use", "Image machine slots in use.", []string{"machine"}, nil)
+	descImgSlots  = prometheus.NewDesc("ai4artsed_image_slots", "Slots per image machine.", []string{"machine"}, nil)
 	descSubs      = prometheus.NewDesc("ai4artsed_sse_subscribers", "Open SSE event streams.", nil, nil)
 	descActive    = prometheus.NewDesc("ai4artsed_runs_active", "Runs not yet finished.", nil, nil)
 	descBackend   = prometheus.NewDesc("ai4artsed_backend_up", "1 when a backend is up, by state.", []string{"backend", "state"}, nil)
@@ -77,7 +82,7 @@ var (
 type liveCollector struct{ src MetricsSources }
 
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueueLen, descSlotsUsed, descSlots, descSubs, descActive, descBackend} {
+	for _, d := range []*prometheus.Desc{descQueueLen, descSlotsUsed, descSlots, descImgQueue, descImgUsed, descImgSlots, descSubs, descActive, descBackend} {
 		ch <- d
 	}
 }
@@ -88,6 +93,13 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descQueueLen, prometheus.GaugeValue, float64(q.Waiting()), name)
 			ch <- prometheus.MustNewConstMetric(descSlotsUsed, prometheus.GaugeValue, float64(q.InUse()), name)
 			ch <- prometheus.MustNewConstMetric(descSlots, prometheus.GaugeValue, float64(q.Slots()), name)
+		}
+	}
+	if c.src.ImageQueues != nil {
+		for name, q := range c.src.ImageQueues() {
+			ch <- prometheus.MustNewConstMetric(descImgQueue, prometheus.GaugeValue, float64(q.Waiting()), name)
+			ch <- prometheus.MustNewConstMetric(descImgUsed, prometheus.GaugeValue, float64(q.InUse()), name)
+			ch <- prometheus.MustNewConstMetric(descImgSlots, prometheus.GaugeValue, float64(q.Slots()), name)
 		}
 	}
 	if c.src.Subscribers != nil {

@@ -24,7 +24,7 @@ type generatedImage struct {
 }
 
 // viaSwarm generates through SwarmUI's text-to-image API.
-func (x *execution) viaSwarm(ctx context.Context, out *catalog.Output, rec *generationRecord) ([]generatedImage, error) {
+func (x *execution) viaSwarm(ctx context.Context, im *Images, out *catalog.Output, rec *generationRecord) ([]generatedImage, error) {
 	p := out.Parameters
 	req := swarm.T2IRequest{
 		Prompt: rec.Prompt, NegativePrompt: rec.Negative, Model: out.Model,
@@ -37,7 +37,7 @@ func (x *execution) viaSwarm(ctx context.Context, out *catalog.Output, rec *gene
 	}
 	steps := max(p.Steps, 1)
 	x.publish(api.ProgressEvent{Stage: 4, Value: 0, Max: steps})
-	imgs, last, err := x.swarmGenerate(ctx, req, steps)
+	imgs, last, err := x.swarmGenerate(ctx, im.Swarm, req, steps)
 	if err != nil {
 		return nil, fmt.Errorf("swarmui text-to-image with model %s: %w", out.Model, err)
 	}
@@ -56,8 +56,7 @@ func (x *execution) viaSwarm(ctx context.Context, out *catalog.Output, rec *gene
 // client has it: then each gen_progress becomes a progress event of
 // round(overall × steps), never decreasing. It returns the last value
 // published. A SwarmUI without the route gets the plain HTTP call.
-func (x *execution) swarmGenerate(ctx context.Context, req swarm.T2IRequest, steps int) ([]swarm.Image, int, error) {
-	sw := x.p.cfg.Images.Swarm
+func (x *execution) swarmGenerate(ctx context.Context, sw SwarmAPI, req swarm.T2IRequest, steps int) ([]swarm.Image, int, error) {
 	st, ok := sw.(SwarmStreamer)
 	if !ok {
 		imgs, err := sw.GenerateText2Image(ctx, req)
@@ -82,13 +81,13 @@ func (x *execution) swarmGenerate(ctx context.Context, req swarm.T2IRequest, ste
 
 // viaWorkflow binds the run's values into the output's workflow, injects the
 // LoRA chain and runs it on ComfyUI.
-func (x *execution) viaWorkflow(ctx context.Context, out *catalog.Output, rec *generationRecord) ([]generatedImage, error) {
+func (x *execution) viaWorkflow(ctx context.Context, im *Images, out *catalog.Output, rec *generationRecord) ([]generatedImage, error) {
 	if out.Graph == nil {
 		return nil, fmt.Errorf("output %q has no workflow: %w", out.ID, fault.ErrUnknownConfig)
 	}
 	rec.Backend = "comfyui"
 	g := out.Graph.Clone()
-	values, err := x.bindingValues(ctx, out, rec)
+	values, err := x.bindingValues(ctx, im, out, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -114,8 +113,8 @@ func (x *execution) viaWorkflow(ctx context.Context, out *catalog.Output, rec *g
 		return nil, fmt.Errorf("workflow %s: encode: %w", out.Workflow, err)
 	}
 	rec.Workflow = raw
-	res, err := x.p.cfg.Images.Comfy.Generate(ctx, comfy.Job{
-		Graph: raw, OutputNode: out.OutputNode, Timeout: x.p.cfg.Images.timeout(),
+	res, err := im.Comfy.Generate(ctx, comfy.Job{
+		Graph: raw, OutputNode: out.OutputNode, Timeout: im.timeout(),
 		OnQueued: func(id string) {
 			rec.PromptID = id
 			x.p.log.Info("workflow queued", "run", x.run.ID, "prompt_id", id)
@@ -139,7 +138,7 @@ func (x *execution) viaWorkflow(ctx context.Context, out *catalog.Output, rec *g
 }
 
 // bindingValues are the values a workflow's bindings take for this run.
-func (x *execution) bindingValues(ctx context.Context, out *catalog.Output, rec *generationRecord) (map[string]any, error) {
+func (x *execution) bindingValues(ctx context.Context, im *Images, out *catalog.Output, rec *generationRecord) (map[string]any, error) {
 	p := out.Parameters
 	v := map[string]any{"prompt": rec.Prompt, "seed": rec.Seed}
 	if rec.Negative != "" {
@@ -159,7 +158,7 @@ func (x *execution) bindingValues(ctx context.Context, out *catalog.Output, rec 
 	if p.Scheduler != "" {
 		v["scheduler"] = p.Scheduler
 	}
-	names, err := x.uploadImages(ctx)
+	names, err := x.uploadImages(ctx, im)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +177,7 @@ func (x *execution) bindingValues(ctx context.Context, out *catalog.Output, rec 
 }
 
 // uploadImages sends the run's uploads to ComfyUI and returns their names there.
-func (x *execution) uploadImages(ctx context.Context) ([]string, error) {
+func (x *execution) uploadImages(ctx context.Context, im *Images) ([]string, error) {
 	var names []string
 	for _, id := range x.req.Uploads {
 		u, err := x.p.cfg.Store.GetUpload(ctx, id)
@@ -194,7 +193,7 @@ func (x *execution) uploadImages(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("upload %q: read: %w", id, err)
 		}
-		name, err := x.p.cfg.Images.Comfy.UploadImage(ctx, "ai4artsed_"+u.Hash[:16]+media.ExtFor(u.Mime), data)
+		name, err := im.Comfy.UploadImage(ctx, "ai4artsed_"+u.Hash[:16]+media.ExtFor(u.Mime), data)
 		if err != nil {
 			return nil, fmt.Errorf("send upload %q to comfyui: %w", id, err)
 		}

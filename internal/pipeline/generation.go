@@ -19,6 +19,7 @@ import (
 type generationRecord struct {
 	Output   string `json:"output"`
 	Backend  string `json:"backend"`
+	Machine  string `json:"machine,omitempty"` // the image machine it ran on
 	Path     string `json:"path"`
 	Reason   string `json:"reason"`
 	Model    string `json:"model,omitempty"`
@@ -116,13 +117,13 @@ func (x *execution) seed(out *catalog.Output) uint64 {
 // generate runs stage 4 on the chosen path from a text that passed stage
 // 3, checks the images (kids, youth) and stores those that passed.
 func (x *execution) generate(out *catalog.Output, text screened) error {
-	im := x.p.cfg.Images
+	im := x.p.route(out.Model)
 	loras := x.loras()
 	prompt, triggers := withTriggers(text.text, loras)
 	negative, added := negativeFor(out.Parameters.NegativePrompt, x.level())
 	rec := &generationRecord{
 		Output: out.ID, Backend: out.Backend, Model: out.Model, Prompt: prompt, Negative: negative, SafetyNegative: added,
-		Seed: x.seed(out), LoRAs: loras, Triggers: triggers, Uploads: x.req.Uploads,
+		Seed: x.seed(out), LoRAs: loras, Triggers: triggers, Uploads: x.req.Uploads, Machine: im.machine(),
 	}
 	if rec.LoRAs == nil {
 		rec.LoRAs = []catalog.LoRA{}
@@ -131,21 +132,32 @@ func (x *execution) generate(out *catalog.Output, text screened) error {
 	x.p.log.Info("generation route", "run", x.run.ID, "output", out.ID, "path", rec.Path, "reason", rec.Reason)
 	x.stageStart(4, "")
 
-	ctx, cancel := context.WithTimeout(x.ctx, im.timeout())
-	defer cancel()
-	err := im.ensure(ctx, func(detail string) {
+	// Every waiting run sees the start of a stopped machine; then nothing
+	// goes to the machine beyond its free slots. The slot is given back
+	// before the image check, whose vision call waits in the LLM queue.
+	ectx, ecancel := context.WithTimeout(x.ctx, im.timeout())
+	err := im.ensure(ectx, func(detail string) {
 		x.publish(api.StageEvent{Stage: 4, Name: api.StageName(4), Status: api.StageStarted,
 			Detail: x.msg("Das Bild-Backend wird gestartet...", "starting the image backend...")})
 	})
+	ecancel()
 	if err != nil {
 		return fmt.Errorf("image backend: %w", err)
 	}
+	release, err := x.acquireImage(im.machine())
+	if err != nil {
+		return err
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(x.ctx, im.timeout())
+	defer cancel()
 	var imgs []generatedImage
 	if rec.Path == pathSwarmT2I {
-		imgs, err = x.viaSwarm(ctx, out, rec)
+		imgs, err = x.viaSwarm(ctx, im, out, rec)
 	} else {
-		imgs, err = x.viaWorkflow(ctx, out, rec)
+		imgs, err = x.viaWorkflow(ctx, im, out, rec)
 	}
+	release()
 	if err != nil {
 		x.recordGeneration(rec)
 		if ctx.Err() != nil && x.ctx.Err() == nil {

@@ -41,6 +41,17 @@ type Images struct {
 	Comfy   ComfyAPI      // ComfyUI: SwarmUI's own backend or a standalone one
 	Starter Starter       // starts SwarmUI on demand; nil: not supervised
 	Timeout time.Duration // deadline of one generation (0: 10 minutes)
+	// Machine names the image machine in queue_status events, metrics and
+	// its slot queue ("swarmui" when empty).
+	Machine string
+}
+
+// machine is the name of the image machine's slot queue.
+func (im *Images) machine() string {
+	if im.Machine == "" {
+		return "swarmui"
+	}
+	return im.Machine
 }
 
 // ensure makes sure the backend is up before it is used.

@@ -57,10 +57,17 @@ type Config struct {
 	Catalog *catalog.Catalog
 	LLM     LLM
 	Images  *Images // nil: generation answers stage_unavailable
-	Files   *media.Files
-	Models  Models
-	Logger  *slog.Logger
-	Metrics Metrics // optional
+	// ImageMachines, when set, are several image machines: stage 4 routes
+	// each generation to one (routing.go); Images defaults to the first.
+	// Each machine needs its own Machine name.
+	ImageMachines []*Images
+	// SwitchTurns is the routing penalty, in generations, of a checkpoint
+	// switch on an image machine (default 1).
+	SwitchTurns int
+	Files       *media.Files
+	Models      Models
+	Logger      *slog.Logger
+	Metrics     Metrics // optional
 	// Filter is the term filter of stages 1 and 3; nil passes every text
 	// (and records no filter checks).
 	Filter Filter
@@ -76,8 +83,11 @@ type Config struct {
 	SafetyLevel   safety.Level // the server's safety level: the floor of every run
 	DefaultOutput string       // output config used when neither request nor interception names one
 	Slots         int          // LLM calls at once per backend
-	QueueMax      int          // waiting LLM calls per backend
-	MaxRunsClient int          // unfinished runs per client
+	QueueMax      int          // waiting calls per LLM backend and per image machine
+	// ImageSlots is how many generations run at once on each image machine
+	// (AI4ARTSED_IMAGE_SLOTS, default 1); the rest wait in its queue.
+	ImageSlots    int
+	MaxRunsClient int // unfinished runs per client
 	IdleCancel    time.Duration
 	// RepairPause is the first pause before a run whose store writes
 	// failed is written again (default 1s; it doubles up to 30s).
@@ -90,9 +100,12 @@ type Pipeline struct {
 	cfg Config
 	log *slog.Logger
 
-	qmu     sync.Mutex
-	queues  map[string]*queue.Queue
-	qclosed bool
+	qmu         sync.Mutex
+	queues      map[string]*queue.Queue    // LLM backends
+	imageQueues map[string]*queue.Queue    // image machines
+	checkpoints map[string]string          // image machine → checkpoint of its last queued generation
+	pick        func(model string) *Images // routing seam for benchmarks; nil: pickMachine
+	qclosed     bool
 
 	mu       sync.Mutex
 	active   map[string]*execution
@@ -120,6 +133,15 @@ func New(cfg Config) *Pipeline {
 	if cfg.Slots < 1 {
 		cfg.Slots = 3
 	}
+	if cfg.Images == nil && len(cfg.ImageMachines) > 0 {
+		cfg.Images = cfg.ImageMachines[0]
+	}
+	if cfg.SwitchTurns < 1 {
+		cfg.SwitchTurns = 1
+	}
+	if cfg.ImageSlots < 1 {
+		cfg.ImageSlots = 1
+	}
 	if cfg.QueueMax < 1 {
 		cfg.QueueMax = 500
 	}
@@ -145,12 +167,14 @@ func New(cfg Config) *Pipeline {
 		cfg.Judge = judge.New(judge.Config{Model: cfg.Models.Safety, VisionModel: cfg.Models.Vision, Timeout: cfg.JudgeTimeout})
 	}
 	return &Pipeline{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		queues:   make(map[string]*queue.Queue),
-		active:   make(map[string]*execution),
-		byClient: make(map[string]int),
-		quit:     make(chan struct{}),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		queues:      make(map[string]*queue.Queue),
+		imageQueues: make(map[string]*queue.Queue),
+		checkpoints: make(map[string]string),
+		active:      make(map[string]*execution),
+		byClient:    make(map[string]int),
+		quit:        make(chan struct{}),
 	}
 }
 
@@ -286,6 +310,9 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 	for _, q := range p.queues {
 		q.Close()
 	}
+	for _, q := range p.imageQueues {
+		q.Close()
+	}
 	p.qmu.Unlock()
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
@@ -295,37 +322,6 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("pipeline: shutdown: %d runs still ending: %w", p.Active(), ctx.Err())
 	}
-}
-
-// Queue returns the slot queue of one LLM backend, creating it on first use.
-func (p *Pipeline) Queue(backend string) *queue.Queue {
-	p.qmu.Lock()
-	defer p.qmu.Unlock()
-	q, ok := p.queues[backend]
-	if !ok {
-		observe := func(d time.Duration) {
-			if p.cfg.Metrics != nil {
-				p.cfg.Metrics.QueueWait(backend, d)
-			}
-		}
-		q = queue.NewWithOptions(queue.Options{Slots: p.cfg.Slots, MaxWaiting: p.cfg.QueueMax, OnAcquired: observe})
-		if p.qclosed {
-			q.Close()
-		}
-		p.queues[backend] = q
-	}
-	return q
-}
-
-// Queues reports every backend queue, for metrics.
-func (p *Pipeline) Queues() map[string]*queue.Queue {
-	p.qmu.Lock()
-	defer p.qmu.Unlock()
-	out := make(map[string]*queue.Queue, len(p.queues))
-	for k, v := range p.queues {
-		out[k] = v
-	}
-	return out
 }
 
 func (p *Pipeline) forget(x *execution) {

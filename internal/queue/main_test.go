@@ -32,6 +32,12 @@ type result struct {
 // the callback never blocks; the test fails if the buffer overflows.
 func startCaller(t *testing.T, q *Queue, arrival time.Time) *caller {
 	t.Helper()
+	return startTicket(t, q, Ticket{Arrival: arrival})
+}
+
+// startTicket is startCaller for a caller described by a Ticket.
+func startTicket(t *testing.T, q *Queue, tk Ticket) *caller {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &caller{
 		statuses: make(chan Status, 1024),
@@ -40,7 +46,7 @@ func startCaller(t *testing.T, q *Queue, arrival time.Time) *caller {
 	}
 	t.Cleanup(cancel)
 	go func() {
-		rel, err := q.Acquire(ctx, arrival, func(s Status) {
+		rel, err := q.AcquireTicket(ctx, tk, func(s Status) {
 			select {
 			case c.statuses <- s:
 			default:

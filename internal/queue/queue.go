@@ -2,14 +2,20 @@
 // lets the rest wait in a fair, bounded, observable line.
 //
 // A Queue has a fixed number of slots. Acquire takes a slot at once if one is
-// free; otherwise the caller waits. Waiters are served in order of their
-// arrival time, which the caller chooses (a run passes the time it first
-// asked for any slot, so a run coming back for its second LLM call goes ahead
-// of runs that arrived after it); equal arrivals are served in call order.
+// free; otherwise the caller waits. A caller describes itself with a
+// Ticket: its arrival time, its turn and its group. Groups take turns (see
+// fair.go); within a group waiters are served by turn, then by arrival
+// time, which the caller chooses (a run passes the time it first asked for
+// any slot, so a run coming back for its second LLM call goes ahead of runs
+// that arrived after it), then in call order. The turn is how many runs the
+// caller's student already has under way, so a student's second run never
+// delays another student's first (docs/scheduling.md).
 // The waiting line has a hard length: past it Acquire fails at once with
 // ErrFull. While a caller waits, its status callback learns its 1-based
 // position and how long it has waited, at least once per Tick and whenever
 // its position drops; once it gets the slot the callback sees Acquired.
+// The reported position never rises, also when a caller of a lower turn or
+// round goes ahead: it holds still until it is true again.
 //
 // The Queue reads no settings itself: the caller passes the slot count
 // (AI4ARTSED_LLM_SLOTS) and the queue length (AI4ARTSED_QUEUE_MAX).
@@ -83,7 +89,8 @@ type Queue struct {
 
 	mu         sync.Mutex
 	inUse      int
-	waiting    []*waiter // sorted by (arrival, seq); index+1 is the position
+	waiting    []*waiter // in serving order (see fair.go); index+1 is the position
+	groups     map[string]*groupState
 	seq        uint64
 	closed     bool
 	reporting  bool          // the reporter goroutine is running
@@ -114,6 +121,7 @@ func NewWithOptions(o Options) *Queue {
 		onAcquired: o.OnAcquired,
 		period:     o.Tick - o.Tick/10,
 		minGap:     min(o.Tick/10, maxChangeGap),
+		groups:     make(map[string]*groupState),
 		nudge:      make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 	}
@@ -135,6 +143,27 @@ func NewWithOptions(o Options) *Queue {
 // the waiting line is at its maximum), ErrClosed, or ctx.Err(). A caller whose
 // ctx ends while waiting leaves the line at once.
 func (q *Queue) Acquire(ctx context.Context, arrival time.Time, onStatus func(Status)) (release func(), err error) {
+	return q.AcquireTicket(ctx, Ticket{Arrival: arrival}, onStatus)
+}
+
+// Ticket says who asks for a slot: when it first arrived, and for whom.
+type Ticket struct {
+	// Arrival orders waiters of equal turn: earlier first; zero means now.
+	Arrival time.Time
+	// Turn is how many runs the same client already has under way ahead
+	// of this one (0 for a student's first run): within a group, lower
+	// turns are served first, so a student's second run never delays
+	// another student's first. Negative values mean 0.
+	Turn int
+	// Group identifies the caller's group (a workshop); empty is the
+	// default group. Groups take turns: see the package doc.
+	Group string
+}
+
+// AcquireTicket is Acquire for a caller described by t; see the package
+// doc for how tickets are ordered.
+func (q *Queue) AcquireTicket(ctx context.Context, t Ticket, onStatus func(Status)) (release func(), err error) {
+	arrival := t.Arrival
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -151,13 +180,14 @@ func (q *Queue) Acquire(ctx context.Context, arrival time.Time, onStatus func(St
 	case q.inUse < q.slots:
 		// Slots are only free while nobody waits, so this is fair.
 		q.inUse++
+		q.servedLocked(t.Group)
 		q.mu.Unlock()
-		return q.granted(0, onStatus), nil
+		return q.granted(t.Group, 0, onStatus), nil
 	case len(q.waiting) >= q.maxWaiting:
 		q.mu.Unlock()
 		return nil, ErrFull
 	}
-	w := q.enqueueLocked(arrival, start)
+	w := q.enqueueLocked(t, arrival, start)
 	q.mu.Unlock()
 
 	for {
@@ -169,7 +199,7 @@ func (q *Queue) Acquire(ctx context.Context, arrival time.Time, onStatus func(St
 					onStatus(Status{Position: n.pos, Waited: n.waited})
 				}
 			case noteGrant:
-				return q.granted(time.Since(start), onStatus), nil
+				return q.granted(t.Group, time.Since(start), onStatus), nil
 			case noteClosed:
 				return nil, ErrClosed
 			}
@@ -180,7 +210,7 @@ func (q *Queue) Acquire(ctx context.Context, arrival time.Time, onStatus func(St
 }
 
 // granted reports a granted slot and returns its release func.
-func (q *Queue) granted(waited time.Duration, onStatus func(Status)) func() {
+func (q *Queue) granted(group string, waited time.Duration, onStatus func(Status)) func() {
 	if q.onAcquired != nil {
 		q.onAcquired(waited)
 	}
@@ -190,7 +220,7 @@ func (q *Queue) granted(waited time.Duration, onStatus func(Status)) func() {
 	var released atomic.Bool
 	return func() {
 		if released.CompareAndSwap(false, true) {
-			q.releaseSlot()
+			q.releaseSlot(group)
 		}
 	}
 }
@@ -202,7 +232,7 @@ func (q *Queue) abandon(w *waiter, ctxErr error) error {
 	switch w.state {
 	case stateGranted:
 		q.mu.Unlock()
-		q.releaseSlot()
+		q.releaseSlot(w.group)
 		return ctxErr
 	case stateClosed:
 		q.mu.Unlock()
@@ -214,10 +244,12 @@ func (q *Queue) abandon(w *waiter, ctxErr error) error {
 	return ctxErr
 }
 
-// releaseSlot gives one slot back and grants it to the first waiter.
-func (q *Queue) releaseSlot() {
+// releaseSlot gives one slot of group back and grants it to the first
+// waiter.
+func (q *Queue) releaseSlot(group string) {
 	q.mu.Lock()
 	q.inUse--
+	q.releasedLocked(group)
 	moved := q.grantLocked()
 	q.mu.Unlock()
 	if moved {

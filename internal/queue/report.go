@@ -75,7 +75,8 @@ func (q *Queue) runReporter(done chan struct{}) {
 //
 // A waiter's actual position can go up: a run coming back for a later LLM
 // call carries its earlier arrival and is put ahead of runs that arrived
-// after it. Students watching their number climb would rightly think the
+// after it, a student's first run goes ahead of another's second, and a
+// group that had fewer slots goes ahead of one that had more. Students watching their number climb would rightly think the
 // queue unfair, so the reported position is the lowest seen so far,
 // min(last reported, actual). It catches up with the actual position as the
 // waiters ahead leave.

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -12,6 +13,9 @@ import (
 // microsecond), and in return a waiter's position is simply its index, so a
 // status pass over every waiter is one linear walk with no sorting.
 type waiter struct {
+	group   string
+	round   int       // the group's turn (fair.go); 0 while one group waits
+	turn    int       // Ticket.Turn
 	arrival time.Time // wall clock only, so comparisons form a total order
 	seq     uint64    // call order, breaks ties between equal arrivals
 	start   time.Time // when Acquire was called, for Waited
@@ -58,37 +62,28 @@ func (w *waiter) post(n note) {
 	}
 }
 
-// before reports whether w is served before o.
-func (w *waiter) before(o *waiter) bool {
-	if c := w.arrival.Compare(o.arrival); c != 0 {
-		return c < 0
-	}
-	return w.seq < o.seq
-}
-
+// compareWaiters orders the line: lower group round, then lower turn,
+// then earlier arrival, then call order.
 func compareWaiters(a, b *waiter) int {
-	switch {
-	case a == b:
-		return 0
-	case a.before(b):
-		return -1
-	default:
-		return 1
+	if c := cmp.Compare(a.round, b.round); c != 0 {
+		return c
 	}
+	return compareInGroup(a, b)
 }
 
 // enqueueLocked puts a new waiter into the line, posts its first status and
 // makes sure the reporter runs.
-func (q *Queue) enqueueLocked(arrival, start time.Time) *waiter {
+func (q *Queue) enqueueLocked(t Ticket, arrival, start time.Time) *waiter {
 	q.seq++
 	w := &waiter{
+		group:   t.Group,
+		turn:    max(t.Turn, 0),
 		arrival: arrival.Round(0),
 		seq:     q.seq,
 		start:   start,
 		notes:   make(chan note, 1),
 	}
-	i, _ := slices.BinarySearchFunc(q.waiting, w, compareWaiters)
-	q.waiting = slices.Insert(q.waiting, i, w)
+	i := q.insertLocked(w)
 	w.lastPos = i + 1
 	w.post(note{kind: noteWait, pos: w.lastPos})
 	q.startReporterLocked()
@@ -97,26 +92,27 @@ func (q *Queue) enqueueLocked(arrival, start time.Time) *waiter {
 
 // removeLocked takes a waiting w out of the line.
 func (q *Queue) removeLocked(w *waiter) {
-	i, found := slices.BinarySearchFunc(q.waiting, w, compareWaiters)
-	if !found {
+	i := slices.Index(q.waiting, w)
+	if i < 0 {
 		return
 	}
 	q.waiting = slices.Delete(q.waiting, i, i+1)
+	q.leftLocked(w.group)
 }
 
 // grantLocked hands free slots to the front of the line and reports whether
 // anyone left it.
 func (q *Queue) grantLocked() bool {
 	n := 0
-	for q.inUse < q.slots && n < len(q.waiting) {
-		w := q.waiting[n]
+	for q.inUse < q.slots && len(q.waiting) > 0 {
+		w := q.waiting[0]
 		w.state = stateGranted
 		w.post(note{kind: noteGrant})
 		q.inUse++
 		n++
-	}
-	if n > 0 {
-		q.waiting = slices.Delete(q.waiting, 0, n)
+		q.waiting = slices.Delete(q.waiting, 0, 1)
+		q.servedLocked(w.group)
+		q.leftLocked(w.group)
 	}
 	return n > 0
 }

@@ -105,8 +105,14 @@ func (e *evaluator) run(id string) (ui map[string]any, err error) {
 	var out []any
 	switch n.classType {
 	case "CheckpointLoaderSimple":
+		if err := e.s.wait(e.j, e.s.UseCheckpoint(e.strIn(n, "ckpt_name"))); err != nil {
+			return nil, err
+		}
 		out = []any{modelVal{}, clipVal{}, vaeVal{}}
 	case "UNETLoader":
+		if err := e.s.wait(e.j, e.s.UseCheckpoint(e.strIn(n, "unet_name"))); err != nil {
+			return nil, err
+		}
 		out = []any{modelVal{}}
 	case "CLIPLoader", "DualCLIPLoader", "TripleCLIPLoader":
 		out = []any{clipVal{}}

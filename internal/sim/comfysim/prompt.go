@@ -93,6 +93,7 @@ func (s *Server) handlePostPrompt(w http.ResponseWriter, r *http.Request) {
 		return a.seq - b.seq
 	})
 	s.queue = slices.Insert(s.queue, i, j)
+	s.maxInFlight = max(s.maxInFlight, s.inFlightLocked())
 	s.broadcastStatusLocked()
 	s.mu.Unlock()
 	select {

@@ -14,6 +14,10 @@ import (
 type Options struct {
 	// StepDelay is the time one sampler step takes.
 	StepDelay time.Duration
+	// CheckpointLoadDelay is what a generation costs extra when its
+	// checkpoint (or diffusion model) is not the one in memory: the GPU
+	// holds one, so each switch loads.
+	CheckpointLoadDelay time.Duration
 	// StartupDelay is how long after New every route answers 503, as a
 	// ComfyUI that is still loading would not answer at all.
 	StartupDelay time.Duration
@@ -71,6 +75,9 @@ type Server struct {
 	prompts     []*job // every accepted prompt, in order
 	queue       []*job // pending, in execution order
 	running     *job
+	maxInFlight int    // most prompts queued or running at once
+	checkpoint  string // the checkpoint in memory
+	ckptLoads   int    // checkpoint switches so far
 	number      int
 	history     map[string]*historyEntry
 	histOrder   []string
@@ -166,4 +173,48 @@ func (s *Server) Uploads() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.uploads)
+}
+
+// InFlight returns how many accepted prompts are queued or running now.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlightLocked()
+}
+
+// MaxInFlight returns the most prompts that were queued or running at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
+}
+
+func (s *Server) inFlightLocked() int {
+	n := len(s.queue)
+	if s.running != nil {
+		n++
+	}
+	return n
+}
+
+// UseCheckpoint makes name the checkpoint in memory and returns how long
+// the switch takes: CheckpointLoadDelay when another (or none) was loaded,
+// 0 when name already was. SwarmUI's simulator calls it for its own
+// generations, which share this backend's GPU.
+func (s *Server) UseCheckpoint(name string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if name == s.checkpoint {
+		return 0
+	}
+	s.checkpoint = name
+	s.ckptLoads++
+	return s.opts.CheckpointLoadDelay
+}
+
+// CheckpointLoads returns how many times a checkpoint was loaded.
+func (s *Server) CheckpointLoads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ckptLoads
 }

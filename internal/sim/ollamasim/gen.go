@@ -83,7 +83,7 @@ func (s *Server) startJob(r *http.Request, sp jobSpec) *job {
 }
 
 // acquire waits for a parallel slot, as a request waits inside Ollama's
-// scheduler, and marks the model loaded.
+// scheduler, then for its model to be loaded.
 func (j *job) acquire(ctx context.Context) error {
 	if j.s.slots != nil {
 		select {
@@ -100,8 +100,7 @@ func (j *job) acquire(ctx context.Context) error {
 	j.s.maxInFlight = max(j.s.maxInFlight, j.s.inFlight)
 	j.s.reqs[j.idx].Running = now
 	j.s.mu.Unlock()
-	j.s.touchLoaded(j.model, j.keepAlive)
-	return nil
+	return j.s.load(ctx, j.model, j.keepAlive)
 }
 
 // pace waits for a slot, then emits the tokens with the configured delays.

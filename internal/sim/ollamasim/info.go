@@ -91,7 +91,7 @@ func (s *Server) handlePs(w http.ResponseWriter, r *http.Request) {
 	models := make([]psModel, 0, len(s.loaded))
 	for name, until := range s.loaded {
 		if !until.After(now) {
-			delete(s.loaded, name)
+			s.unloadLocked(name)
 			continue
 		}
 		models = append(models, psModel{

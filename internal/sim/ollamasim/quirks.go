@@ -117,13 +117,6 @@ func (s *Server) contextLength() int {
 	return defaultContextLength
 }
 
-// touchLoaded marks a model loaded until its keep-alive ends.
-func (s *Server) touchLoaded(model string, keepAlive json.RawMessage) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.loaded[fullName(model)] = time.Now().Add(keepAliveOf(keepAlive))
-}
-
 // keepAliveOf reads keep_alive: a Go duration string, or a number of
 // seconds; negative means forever (shown as a long time); absent means 5m.
 func keepAliveOf(raw json.RawMessage) time.Duration {

@@ -74,6 +74,13 @@ type Options struct {
 	// SlowDelay is how long a model named with MarkerSlow waits before
 	// its first token (0 means 10s).
 	SlowDelay time.Duration
+	// LoadDelay is the time a generation waits for its model when the
+	// model is not loaded (see MaxLoadedModels); 0 loads at once.
+	LoadDelay time.Duration
+	// MaxLoadedModels > 0 bounds how many models are loaded at once (as
+	// the memory of one machine does): loading one more evicts the least
+	// recently used. 0 means no limit. /api/ps lists what is loaded.
+	MaxLoadedModels int
 	// Logger receives one debug line per generation; nil discards.
 	Logger *slog.Logger
 }
@@ -130,6 +137,9 @@ type Server struct {
 	maxInFlight int
 	waiting     int
 	loaded      map[string]time.Time // model → expiry, for /api/ps
+	lastUsed    map[string]time.Time // model → last generation start, for eviction
+	readyAt     map[string]time.Time // model → when its current load ends
+	loads       int                  // model loads so far
 	arrived     chan struct{}        // closed and replaced on each recorded arrival
 	nextID      int
 }
@@ -137,13 +147,15 @@ type Server struct {
 // New returns a simulator with the given options.
 func New(opts Options) *Server {
 	s := &Server{
-		opts:    opts,
-		log:     opts.Logger,
-		born:    time.Now(),
-		models:  make(map[string]bool),
-		arrived: make(chan struct{}),
-		thinks:  make(map[string]bool),
-		loaded:  make(map[string]time.Time),
+		opts:     opts,
+		log:      opts.Logger,
+		born:     time.Now(),
+		models:   make(map[string]bool),
+		arrived:  make(chan struct{}),
+		thinks:   make(map[string]bool),
+		loaded:   make(map[string]time.Time),
+		lastUsed: make(map[string]time.Time),
+		readyAt:  make(map[string]time.Time),
 	}
 	switch {
 	case opts.Parallel == 0:

@@ -93,7 +93,14 @@ func (s *Server) generate(ctx context.Context, session string, in params, hooks 
 	s.mu.Lock()
 	idx := len(s.requests)
 	s.requests = append(s.requests, rec)
+	s.inFlight++
+	s.maxFlight = max(s.maxFlight, s.inFlight)
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
 	if msg != "" {
 		return nil, msg
 	}
@@ -144,6 +151,9 @@ func (s *Server) run(reqCtx context.Context, session string, p t2iParams, hooks 
 		<-s.backend
 	}()
 
+	if !sleep(ctx, s.comfy.UseCheckpoint(p.model)) {
+		return nil, nil, noImagesError
+	}
 	seed := p.seed
 	if seed == -1 {
 		seed = rand.Int64N(1 << 31)

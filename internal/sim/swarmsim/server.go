@@ -83,6 +83,8 @@ type Server struct {
 	imageCount int
 	waiting    int
 	live       int
+	inFlight   int // GenerateText2Image calls being served now
+	maxFlight  int // most such calls at once
 	gens       map[int]*generation
 	genID      int
 }
@@ -180,3 +182,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // comfyReady reports whether the ComfyUI backend has finished starting.
 func (s *Server) comfyReady() bool { return !time.Now().Before(s.comfyReadyAt) }
+
+// InFlight returns how many GenerateText2Image calls are being served now,
+// waiting for the backend or generating.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
+}
+
+// MaxInFlight returns the most GenerateText2Image calls served at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxFlight
+}

@@ -1,0 +1,137 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
+	"github.com/ai4artsed/ai4artsed/internal/queue"
+)
+
+// Every call to a backend waits for a slot first: LLM calls in the queue of
+// their LLM backend (Config.Slots each), generations in the queue of their
+// image machine (Config.ImageSlots each). Both publish the same
+// queue_status events and cancel a waiting run nobody watches.
+
+// Queue returns the slot queue of one LLM backend, creating it on first use.
+func (p *Pipeline) Queue(backend string) *queue.Queue {
+	return p.queueIn(p.queues, backend, p.cfg.Slots)
+}
+
+// ImageQueue returns the slot queue of one image machine, creating it on
+// first use.
+func (p *Pipeline) ImageQueue(machine string) *queue.Queue {
+	return p.queueIn(p.imageQueues, machine, p.cfg.ImageSlots)
+}
+
+func (p *Pipeline) queueIn(m map[string]*queue.Queue, name string, slots int) *queue.Queue {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	q, ok := m[name]
+	if !ok {
+		observe := func(d time.Duration) {
+			if p.cfg.Metrics != nil {
+				p.cfg.Metrics.QueueWait(name, d)
+			}
+		}
+		q = queue.NewWithOptions(queue.Options{Slots: slots, MaxWaiting: p.cfg.QueueMax, OnAcquired: observe})
+		if p.qclosed {
+			q.Close()
+		}
+		m[name] = q
+	}
+	return q
+}
+
+// Queues reports every LLM backend queue, for metrics.
+func (p *Pipeline) Queues() map[string]*queue.Queue {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	return maps.Clone(p.queues)
+}
+
+// ImageQueues reports every image machine's queue, for metrics.
+func (p *Pipeline) ImageQueues() map[string]*queue.Queue {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	return maps.Clone(p.imageQueues)
+}
+
+// acquireLLM waits for a slot of an LLM backend.
+func (x *execution) acquireLLM(backend string) (func(), error) {
+	return x.acquire(x.p.Queue(backend), "llm backend", backend)
+}
+
+// acquireImage waits for a slot of an image machine.
+func (x *execution) acquireImage(machine string) (func(), error) {
+	return x.acquire(x.p.ImageQueue(machine), "image machine", machine)
+}
+
+// acquire waits for a slot of q, publishing queue_status events naming
+// backend while the run waits; a run nobody watches for IdleCancel while it
+// waits is cancelled, which takes it out of the line at once.
+func (x *execution) acquire(q *queue.Queue, kind, backend string) (func(), error) {
+	waited := false
+	// The first waiting status and the acquired one are stored; the
+	// once-a-second ticks in between only go to live readers.
+	release, err := q.AcquireTicket(x.ctx, x.ticket(), func(s queue.Status) {
+		if s.Acquired {
+			if waited {
+				x.publish(api.QueueStatusEvent{Status: "acquired", Position: 0, WaitedMS: s.Waited.Milliseconds(),
+					Message: x.msg("Slot erhalten", "Slot acquired"), Backend: backend})
+			}
+			return
+		}
+		secs := int(s.Waited / time.Second)
+		ev := api.QueueStatusEvent{Status: "waiting", Position: s.Position, WaitedMS: s.Waited.Milliseconds(),
+			Message: x.msg(fmt.Sprintf("Warte auf freien Slot... (%ds)", secs), fmt.Sprintf("Waiting for a free slot... (%ds)", secs)),
+			Backend: backend}
+		if waited {
+			x.publishTransient(ev)
+		} else {
+			x.publish(ev)
+		}
+		waited = true
+		if x.p.cfg.Hub.Unwatched(x.run.ID) >= x.p.cfg.IdleCancel {
+			x.cancel(fault.ErrAbandoned)
+		}
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, queue.ErrFull):
+			return nil, fmt.Errorf("%s %s: %w", kind, backend, fault.ErrQueueFull)
+		case errors.Is(err, queue.ErrClosed):
+			return nil, fmt.Errorf("%s %s: %w", kind, backend, fault.ErrShuttingDown)
+		}
+		return nil, err
+	}
+	return release, nil
+}
+
+// ticket is the run's place in every queue: its first arrival and its
+// turn, the number of unfinished runs its client started before it, so a
+// student's second run waits behind every other student's first
+// (docs/scheduling.md). Runs without a client id take turn 0.
+func (x *execution) ticket() queue.Ticket {
+	return queue.Ticket{Arrival: x.arrival, Turn: x.p.turnOf(x)}
+}
+
+// turnOf counts the unfinished runs of x's client that started before x.
+func (p *Pipeline) turnOf(x *execution) int {
+	if x.req.ClientID == "" {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, o := range p.active {
+		if o != x && o.req.ClientID == x.req.ClientID &&
+			(o.arrival.Before(x.arrival) || o.arrival.Equal(x.arrival) && o.run.ID < x.run.ID) {
+			n++
+		}
+	}
+	return n
+}
