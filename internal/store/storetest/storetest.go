@@ -41,6 +41,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Uploads", testUploads},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"CancelledContext", testCancelledContext},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
