@@ -28,6 +28,10 @@ const (
 	CodeShuttingDown     Code = "shutting_down"
 	CodeBusy             Code = "busy"
 
+	// Accounts and workshops.
+	CodeLoginFailed   Code = "login_failed"
+	CodeTooManyLogins Code = "too_many_logins"
+
 	// How a run ended other than done.
 	CodeCancelled   Code = "cancelled"
 	CodeAbandoned   Code = "abandoned"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/internal/auth"
 	"github.com/ai4artsed/ai4artsed/internal/httpapi"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
 )
@@ -54,6 +55,9 @@ type Settings struct {
 	// HTTPTimeouts bound slow HTTP clients. They have no environment
 	// variables; zero fields take httpapi's defaults. Tests shorten them.
 	HTTPTimeouts httpapi.Timeouts
+	// PasswordParams is the argon2id cost of new password hashes. It has
+	// no environment variable; tests lower it.
+	PasswordParams auth.Params
 
 	Demo bool
 	Sim  SimSettings
@@ -76,8 +80,8 @@ func defaultSettings() Settings {
 		ModelVision: "ollama/qwen2.5vl:3b", JudgeTimeout: 30 * time.Second,
 		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
 		SwarmAutoStart: true, SwarmStartupTimeout: 120 * time.Second, SwarmHealthInterval: 2 * time.Second,
-		GenerationTimeout: 10 * time.Minute,
-		Sim:               SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond},
+		GenerationTimeout: 10 * time.Minute, PasswordParams: auth.DefaultParams(),
+		Sim: SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond},
 	}
 }
 

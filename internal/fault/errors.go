@@ -47,6 +47,16 @@ var (
 	ErrSafetyUnavailable = errors.New("safety check unavailable")
 	// ErrPanic: a run or handler panicked; the detail is in the log.
 	ErrPanic = errors.New("internal error")
+	// ErrLoginFailed: the name or password of a sign-in is wrong.
+	ErrLoginFailed = errors.New("wrong name or password")
+	// ErrTooManyLogins: too many failed sign-ins for the account or the
+	// address in the last minutes.
+	ErrTooManyLogins = errors.New("too many failed sign-ins")
+	// ErrNoSession: a teacher route was asked without a live session.
+	ErrNoSession = errors.New("not signed in")
+	// ErrForbidden: the account may not do this (wrong role, another
+	// teacher's workshop).
+	ErrForbidden = errors.New("forbidden")
 )
 
 // ValidationError names the request field that is wrong, with a message

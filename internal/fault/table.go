@@ -42,6 +42,8 @@ var codes = map[api.Code]codeInfo{
 	api.CodeTooManyRuns:      {http.StatusTooManyRequests, T("Du hast schon genug Läufe gestartet. Warte, bis einer fertig ist.", "You have started enough runs. Wait until one has finished.")},
 	api.CodeQueueFull:        {http.StatusTooManyRequests, T("Gerade wollen sehr viele etwas machen. Versuch es gleich noch einmal.", "Very many people are using the server right now. Try again in a moment.")},
 	api.CodeBusy:             {http.StatusServiceUnavailable, T("Der Server ist gerade sehr beschäftigt. Versuch es gleich noch einmal.", "The server is very busy right now. Try again in a moment.")},
+	api.CodeLoginFailed:      {http.StatusUnauthorized, T("Name oder Passwort ist falsch.", "Wrong name or password.")},
+	api.CodeTooManyLogins:    {http.StatusTooManyRequests, T("Zu viele falsche Anmeldungen. Warte ein paar Minuten und versuch es dann noch einmal.", "Too many failed sign-ins. Wait a few minutes, then try again.")},
 	api.CodeShuttingDown:     {http.StatusServiceUnavailable, T("Der Server wird gerade neu gestartet. Versuch es gleich noch einmal.", "The server is restarting. Try again in a moment.")},
 
 	api.CodeCancelled:   {http.StatusConflict, T("Der Lauf wurde abgebrochen.", "The run was cancelled.")},
@@ -94,6 +96,10 @@ var sentinels = []struct {
 	{ErrInterrupted, api.CodeInterrupted},
 	{ErrStoreFailed, api.CodeStoreFailed},
 	{ErrPanic, api.CodeInternal},
+	{ErrLoginFailed, api.CodeLoginFailed},
+	{ErrTooManyLogins, api.CodeTooManyLogins},
+	{ErrNoSession, api.CodeUnauthorized},
+	{ErrForbidden, api.CodeForbidden},
 	{ErrBlocked, api.CodeBlocked},
 	{ErrSafetyUnavailable, api.CodeSafetyUnavailable}, // before the llm errors it may wrap
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/auth"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/media"
@@ -68,6 +69,16 @@ type Config struct {
 	SafetyLevel string
 	// Timeouts bound slow clients; zero fields take the defaults.
 	Timeouts Timeouts
+
+	// Accounts keeps teacher accounts and sessions; nil: nobody can sign in.
+	Accounts Accounts
+	// SessionTTL is how long a login lasts; default 12 hours.
+	SessionTTL time.Duration
+	// PasswordParams is the argon2id cost of the hash an unknown name is
+	// checked against; zero: auth.DefaultParams.
+	PasswordParams auth.Params
+	// Now is the clock of sessions and limits; nil: time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -79,6 +90,12 @@ type Server struct {
 
 	once sync.Once
 	quit chan struct{} // closed on shutdown: ends every SSE stream
+
+	accounts                 Accounts
+	loginByName, loginByAddr *auth.Limiter
+	hashing                  chan struct{} // bounds concurrent password checks
+	dummyOnce                sync.Once
+	dummy                    string
 }
 
 // New builds the server and its routes.
@@ -96,7 +113,24 @@ func New(cfg Config) *Server {
 	if cfg.Images == nil {
 		cfg.Images = media.NewChecker(media.CheckerConfig{})
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.PasswordParams == (auth.Params{}) {
+		cfg.PasswordParams = auth.DefaultParams()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}),
+		accounts:    cfg.Accounts,
+		loginByName: auth.NewLimiter(loginFailsPerName, loginWindow),
+		loginByAddr: auth.NewLimiter(loginFailsPerAddr, loginWindow),
+		hashing:     make(chan struct{}, maxHashing),
+	}
+	if s.accounts == nil {
+		s.accounts = noAccounts{}
+	}
 	s.handler = s.routes()
 	return s
 }
