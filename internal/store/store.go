@@ -32,7 +32,8 @@ var (
 )
 
 // Store keeps runs, stage results, events, media and uploads, and the
-// teacher side: accounts and sessions (Accounts).
+// teacher side: accounts and sessions (Accounts), workshops and the
+// devices that joined them (Workshops).
 //
 // Each method is one transaction. Times are kept with at least millisecond
 // precision and are returned in UTC. Implementations are safe for concurrent use.
@@ -77,6 +78,7 @@ type Store interface {
 	Close() error
 
 	Accounts
+	Workshops
 }
 
 // EndFunc says how InterruptUnfinished ends run r (its ID, Lang, Stages,

@@ -43,6 +43,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CancelledContext", testCancelledContext},
 		{"Users", testUsers},
 		{"Sessions", testSessions},
+		{"Workshops", testWorkshops},
+		{"Devices", testDevices},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
