@@ -136,12 +136,17 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Slots: s.LLMSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 	})
 	a.Pipeline = p
+	deviceKey, err := loadOrCreateKey(filepath.Join(s.DataDir, "device.key"))
+	if err != nil {
+		return nil, err
+	}
 	a.API = httpapi.New(httpapi.Config{
 		Pipeline: p, Store: db, Hub: a.Hub, Catalog: cat, Files: files, Backends: backends,
 		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo, AdminToken: s.AdminToken,
 		Language: s.Language, SafetyLevel: s.SafetyLevel,
 		Timeouts: s.HTTPTimeouts,
 		Accounts: db, PasswordParams: s.PasswordParams,
+		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop,
 	})
 	return a, nil
 }

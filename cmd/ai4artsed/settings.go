@@ -27,6 +27,9 @@ type Settings struct {
 	MaxRunsClient int
 	AdminToken    string
 	DefaultOutput string
+	// RequireWorkshop refuses runs of browsers that joined no workshop
+	// (AI4ARTSED_REQUIRE_WORKSHOP).
+	RequireWorkshop bool
 
 	OllamaURL                                                           string
 	OllamaTimeout                                                       time.Duration
@@ -135,6 +138,7 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	num("AI4ARTSED_MAX_RUNS_PER_CLIENT", &s.MaxRunsClient)
 	str("AI4ARTSED_ADMIN_TOKEN", &s.AdminToken)
 	str("AI4ARTSED_DEFAULT_OUTPUT", &s.DefaultOutput)
+	boolean("AI4ARTSED_REQUIRE_WORKSHOP", &s.RequireWorkshop)
 	str("OLLAMA_URL", &s.OllamaURL)
 	dur("OLLAMA_TIMEOUT", &s.OllamaTimeout)
 	dur("OLLAMA_FIRST_TOKEN_TIMEOUT", &s.OllamaFirstTokenTimeout)
@@ -210,7 +214,7 @@ func (s Settings) logAttrs() []any {
 	return []any{
 		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "config_dir", s.ConfigDir,
 		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "queue_max", s.QueueMax,
-		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken),
+		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken), "require_workshop", s.RequireWorkshop,
 		"ollama_url", redact.URL(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
 		"openai_base_url", redact.URL(s.OpenAIBaseURL),
 		"openai_api_key", redactSecret(s.OpenAIAPIKey), "model_interception", s.ModelInterception,

@@ -12,11 +12,11 @@ import (
 // NewToken returns 32 random bytes, URL-safe base64: a session cookie's
 // secret or a device id.
 func NewToken() string {
-	return base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	return base64.RawURLEncoding.EncodeToString(RandomBytes(32))
 }
 
-// randomBytes returns n bytes from crypto/rand, which never fails.
-func randomBytes(n int) []byte {
+// RandomBytes returns n bytes from crypto/rand, which never fails.
+func RandomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return b

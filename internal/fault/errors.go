@@ -57,6 +57,20 @@ var (
 	// ErrForbidden: the account may not do this (wrong role, another
 	// teacher's workshop).
 	ErrForbidden = errors.New("forbidden")
+	// ErrNotInWorkshop: the run names a config the workshop does not allow.
+	ErrNotInWorkshop = errors.New("config not allowed in this workshop")
+	// ErrWorkshopPaused: the teacher paused the workshop; no runs for now.
+	ErrWorkshopPaused = errors.New("workshop paused")
+	// ErrWorkshopClosed: the workshop has not started or is over.
+	ErrWorkshopClosed = errors.New("workshop not open")
+	// ErrWorkshopRequired: the server takes runs only from workshop members.
+	ErrWorkshopRequired = errors.New("runs need a workshop")
+	// ErrWorkshopLimit: an hourly limit of the workshop is reached.
+	ErrWorkshopLimit = errors.New("workshop limit reached")
+	// ErrUnknownJoinCode: no workshop has the join code.
+	ErrUnknownJoinCode = errors.New("unknown join code")
+	// ErrWorkshopFull: the workshop has as many devices as it allows.
+	ErrWorkshopFull = errors.New("workshop full")
 )
 
 // ValidationError names the request field that is wrong, with a message

@@ -44,6 +44,13 @@ var codes = map[api.Code]codeInfo{
 	api.CodeBusy:             {http.StatusServiceUnavailable, T("Der Server ist gerade sehr beschäftigt. Versuch es gleich noch einmal.", "The server is very busy right now. Try again in a moment.")},
 	api.CodeLoginFailed:      {http.StatusUnauthorized, T("Name oder Passwort ist falsch.", "Wrong name or password.")},
 	api.CodeTooManyLogins:    {http.StatusTooManyRequests, T("Zu viele falsche Anmeldungen. Warte ein paar Minuten und versuch es dann noch einmal.", "Too many failed sign-ins. Wait a few minutes, then try again.")},
+	api.CodeNotInWorkshop:    {http.StatusForbidden, T("Das ist in diesem Workshop nicht freigegeben. Such dir etwas anderes aus.", "This is not enabled in this workshop. Pick something else.")},
+	api.CodeWorkshopPaused:   {http.StatusForbidden, T("Deine Lehrkraft hat den Workshop gerade angehalten. Warte, bis es weitergeht.", "Your teacher has paused the workshop. Wait until it goes on.")},
+	api.CodeWorkshopClosed:   {http.StatusForbidden, T("Der Workshop hat noch nicht begonnen oder ist schon vorbei.", "The workshop has not started yet or is over.")},
+	api.CodeWorkshopRequired: {http.StatusForbidden, T("Bitte tritt zuerst mit dem Code deiner Lehrkraft einem Workshop bei.", "Please join a workshop first, with the code your teacher gives you.")},
+	api.CodeWorkshopLimit:    {http.StatusTooManyRequests, T("Für diese Stunde ist die Grenze des Workshops erreicht. Warte ein bisschen.", "The workshop's limit for this hour is reached. Wait a little.")},
+	api.CodeUnknownJoinCode:  {http.StatusNotFound, T("Diesen Code gibt es nicht. Schau noch einmal genau hin.", "There is no workshop with this code. Check it again.")},
+	api.CodeWorkshopFull:     {http.StatusForbidden, T("Der Workshop ist voll. Sag deiner Lehrkraft Bescheid.", "The workshop is full. Please tell your teacher.")},
 	api.CodeShuttingDown:     {http.StatusServiceUnavailable, T("Der Server wird gerade neu gestartet. Versuch es gleich noch einmal.", "The server is restarting. Try again in a moment.")},
 
 	api.CodeCancelled:   {http.StatusConflict, T("Der Lauf wurde abgebrochen.", "The run was cancelled.")},
@@ -100,6 +107,13 @@ var sentinels = []struct {
 	{ErrTooManyLogins, api.CodeTooManyLogins},
 	{ErrNoSession, api.CodeUnauthorized},
 	{ErrForbidden, api.CodeForbidden},
+	{ErrNotInWorkshop, api.CodeNotInWorkshop},
+	{ErrWorkshopPaused, api.CodeWorkshopPaused},
+	{ErrWorkshopClosed, api.CodeWorkshopClosed},
+	{ErrWorkshopRequired, api.CodeWorkshopRequired},
+	{ErrWorkshopLimit, api.CodeWorkshopLimit},
+	{ErrUnknownJoinCode, api.CodeUnknownJoinCode},
+	{ErrWorkshopFull, api.CodeWorkshopFull},
 	{ErrBlocked, api.CodeBlocked},
 	{ErrSafetyUnavailable, api.CodeSafetyUnavailable}, // before the llm errors it may wrap
 

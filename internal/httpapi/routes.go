@@ -36,7 +36,9 @@ func (s *Server) routeTable() []route {
 		h("POST /api/login", s.login),
 		h("POST /api/logout", s.logout),
 		h("GET /api/me", s.signedIn(s.me)),
+		h("POST /api/join", s.join),
 	}
+	t = append(t, s.teacherRoutes()...)
 	if s.cfg.Metrics != nil {
 		t = append(t, route{"GET /metrics", s.cfg.Metrics.Handler()})
 	}

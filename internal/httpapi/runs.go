@@ -24,7 +24,11 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 	if req.Lang == "" {
 		req.Lang = acceptLang(r) // else the pipeline's default
 	}
-	run, err := s.cfg.Pipeline.Start(r.Context(), req)
+	err := s.workshopGate(r, &req)
+	var run *store.Run
+	if err == nil {
+		run, err = s.cfg.Pipeline.Start(r.Context(), req)
+	}
 	if err != nil {
 		lang := req.Lang
 		if lang != "de" && lang != "en" {

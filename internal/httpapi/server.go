@@ -16,6 +16,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/store"
+	"github.com/ai4artsed/ai4artsed/internal/workshop"
 )
 
 // MaxBodyBytes bounds every JSON request body.
@@ -77,6 +78,13 @@ type Config struct {
 	// PasswordParams is the argon2id cost of the hash an unknown name is
 	// checked against; zero: auth.DefaultParams.
 	PasswordParams auth.Params
+	// Workshops keeps workshops and joined devices; nil: workshops are off.
+	Workshops Workshops
+	// DeviceKey signs student device cookies (at least 32 bytes); empty:
+	// a random key per process.
+	DeviceKey []byte
+	// RequireWorkshop refuses runs of browsers that joined no workshop.
+	RequireWorkshop bool
 	// Now is the clock of sessions and limits; nil: time.Now.
 	Now func() time.Time
 }
@@ -96,6 +104,10 @@ type Server struct {
 	hashing                  chan struct{} // bounds concurrent password checks
 	dummyOnce                sync.Once
 	dummy                    string
+
+	devices               *auth.Signer     // signs device cookies
+	joinFails             *auth.Limiter    // wrong join codes per address
+	runsHour, generations *workshop.Window // hourly workshop limits
 }
 
 // New builds the server and its routes.
@@ -128,6 +140,12 @@ func New(cfg Config) *Server {
 		loginByAddr: auth.NewLimiter(loginFailsPerAddr, loginWindow),
 		hashing:     make(chan struct{}, maxHashing),
 	}
+	if len(cfg.DeviceKey) == 0 {
+		cfg.DeviceKey = auth.RandomBytes(32)
+	}
+	s.devices = auth.NewSigner(cfg.DeviceKey)
+	s.joinFails = auth.NewLimiter(joinFailsPerAddr, loginWindow)
+	s.runsHour, s.generations = workshop.NewWindow(time.Hour), workshop.NewWindow(time.Hour)
 	if s.accounts == nil {
 		s.accounts = noAccounts{}
 	}
