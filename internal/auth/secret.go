@@ -61,3 +61,9 @@ func (s *Signer) mac(value string) []byte {
 	m.Write([]byte(value))
 	return m.Sum(nil)
 }
+
+// Digest returns a short keyed digest of value (16 hex digits): it tells
+// equal values apart without keeping them, such as an address.
+func (s *Signer) Digest(value string) string {
+	return hex.EncodeToString(s.mac(value)[:8])
+}

@@ -79,6 +79,7 @@ type Store interface {
 
 	Accounts
 	Workshops
+	Retention
 }
 
 // EndFunc says how InterruptUnfinished ends run r (its ID, Lang, Stages,

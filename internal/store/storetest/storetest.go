@@ -45,6 +45,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Sessions", testSessions},
 		{"Workshops", testWorkshops},
 		{"Devices", testDevices},
+		{"DeleteOlderThan", testDeleteOlderThan},
+		{"DeleteWorkshopData", testDeleteWorkshopData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
