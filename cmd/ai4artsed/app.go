@@ -16,6 +16,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
+	"github.com/ai4artsed/ai4artsed/internal/retention"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
@@ -140,6 +141,11 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	sweeper := &retention.Sweeper{Store: db, Files: files, MaxAge: s.Retention, Log: log}
+	swept := make(chan struct{})
+	go func() { defer close(swept); sweeper.Run(sweepCtx) }()
+	a.closers = append(a.closers, func() { stopSweep(); <-swept })
 	a.API = httpapi.New(httpapi.Config{
 		Pipeline: p, Store: db, Hub: a.Hub, Catalog: cat, Files: files, Backends: backends,
 		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo, AdminToken: s.AdminToken,

@@ -30,6 +30,9 @@ type Settings struct {
 	// RequireWorkshop refuses runs of browsers that joined no workshop
 	// (AI4ARTSED_REQUIRE_WORKSHOP).
 	RequireWorkshop bool
+	// Retention is how long runs, events, media, uploads and devices are
+	// kept (AI4ARTSED_RETENTION: "30d" or a Go duration; default 30 days).
+	Retention time.Duration
 
 	OllamaURL                                                           string
 	OllamaTimeout                                                       time.Duration
@@ -83,7 +86,7 @@ func defaultSettings() Settings {
 		ModelVision: "ollama/qwen2.5vl:3b", JudgeTimeout: 30 * time.Second,
 		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
 		SwarmAutoStart: true, SwarmStartupTimeout: 120 * time.Second, SwarmHealthInterval: 2 * time.Second,
-		GenerationTimeout: 10 * time.Minute, PasswordParams: auth.DefaultParams(),
+		GenerationTimeout: 10 * time.Minute, PasswordParams: auth.DefaultParams(), Retention: 30 * 24 * time.Hour,
 		Sim: SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond},
 	}
 }
@@ -139,6 +142,14 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	str("AI4ARTSED_ADMIN_TOKEN", &s.AdminToken)
 	str("AI4ARTSED_DEFAULT_OUTPUT", &s.DefaultOutput)
 	boolean("AI4ARTSED_REQUIRE_WORKSHOP", &s.RequireWorkshop)
+	if v := strings.TrimSpace(getenv("AI4ARTSED_RETENTION")); v != "" {
+		d, err := parseRetention(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("AI4ARTSED_RETENTION=%q: %v", v, err))
+		} else {
+			s.Retention = d
+		}
+	}
 	str("OLLAMA_URL", &s.OllamaURL)
 	dur("OLLAMA_TIMEOUT", &s.OllamaTimeout)
 	dur("OLLAMA_FIRST_TOKEN_TIMEOUT", &s.OllamaFirstTokenTimeout)
@@ -214,7 +225,7 @@ func (s Settings) logAttrs() []any {
 	return []any{
 		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "config_dir", s.ConfigDir,
 		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "queue_max", s.QueueMax,
-		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken), "require_workshop", s.RequireWorkshop,
+		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken), "require_workshop", s.RequireWorkshop, "retention", s.Retention,
 		"ollama_url", redact.URL(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
 		"openai_base_url", redact.URL(s.OpenAIBaseURL),
 		"openai_api_key", redactSecret(s.OpenAIAPIKey), "model_interception", s.ModelInterception,
@@ -231,4 +242,21 @@ func redactSecret(secret string) string {
 		return ""
 	}
 	return "[set, redacted]"
+}
+
+// parseRetention reads a number of days ("30d") or a Go duration of at
+// least an hour.
+func parseRetention(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 1 || days > 3650 {
+			return 0, fmt.Errorf("want days from 1 to 3650, like 30d")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Hour {
+		return 0, fmt.Errorf("want days (30d) or a duration of at least 1h")
+	}
+	return d, nil
 }

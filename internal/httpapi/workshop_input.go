@@ -25,6 +25,7 @@ type Workshops interface {
 	DeleteWorkshop(ctx context.Context, id string) error
 	CreateDevice(ctx context.Context, d store.Device, maxDevices int) error
 	GetDevice(ctx context.Context, id string) (*store.Device, error)
+	DeleteWorkshopData(ctx context.Context, id string) ([]store.File, error)
 }
 
 // Bounds of a workshop request.

@@ -8,6 +8,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/auth"
 	"github.com/ai4artsed/ai4artsed/internal/fault"
+	"github.com/ai4artsed/ai4artsed/internal/retention"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/workshop"
 )
@@ -26,6 +27,7 @@ func (s *Server) teacherRoutes() []route {
 		t("POST /api/teacher/workshops/{id}/pause", s.pauseWorkshop(true)),
 		t("POST /api/teacher/workshops/{id}/resume", s.pauseWorkshop(false)),
 		t("DELETE /api/teacher/workshops/{id}", s.deleteWorkshop),
+		t("DELETE /api/teacher/workshops/{id}/data", s.deleteWorkshopData),
 	}
 }
 
@@ -152,11 +154,30 @@ func (s *Server) deleteWorkshop(w http.ResponseWriter, r *http.Request, u *store
 		s.failStore(w, r, err)
 		return
 	}
-	if err := s.cfg.Workshops.DeleteWorkshop(r.Context(), ws.ID); err != nil {
+	err = retention.DeleteWorkshopData(r.Context(), s.cfg.Workshops, s.cfg.Files, ws.ID)
+	if err == nil {
+		err = s.cfg.Workshops.DeleteWorkshop(r.Context(), ws.ID)
+	}
+	if err != nil {
 		s.failStore(w, r, err)
 		return
 	}
 	s.generations.Forget(ws.ID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteWorkshopData deletes the workshop's finished runs, their images
+// and its devices at once; the workshop stays (its students must join
+// again).
+func (s *Server) deleteWorkshopData(w http.ResponseWriter, r *http.Request, u *store.User) {
+	ws, err := s.ownWorkshop(r, u)
+	if err == nil {
+		err = retention.DeleteWorkshopData(r.Context(), s.cfg.Workshops, s.cfg.Files, ws.ID)
+	}
+	if err != nil {
+		s.failStore(w, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
