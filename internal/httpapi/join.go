@@ -113,34 +113,40 @@ func (s *Server) student(r *http.Request) (*store.Device, *store.Workshop, error
 // workshopGate puts the request's workshop into req: the device as the
 // client, the workshop's rules, and its state and hourly limits checked.
 // Without a workshop the request keeps its client id, unless the server
-// requires a workshop.
-func (s *Server) workshopGate(r *http.Request, req *pipeline.Request) error {
+// requires a workshop. When the run does not start after all, the caller
+// calls giveBack to return what the hourly limits counted.
+func (s *Server) workshopGate(r *http.Request, req *pipeline.Request) (giveBack func(), err error) {
+	giveBack = func() {}
 	dev, ws, err := s.student(r)
 	if err != nil {
-		return err
+		return giveBack, err
 	}
 	if dev == nil {
 		if s.cfg.RequireWorkshop {
-			return fault.ErrWorkshopRequired
+			return giveBack, fault.ErrWorkshopRequired
 		}
-		return nil
+		return giveBack, nil
 	}
 	now := s.cfg.Now()
 	switch {
 	case ws.Paused:
-		return fmt.Errorf("workshop %s: %w", ws.ID, fault.ErrWorkshopPaused)
+		return giveBack, fmt.Errorf("workshop %s: %w", ws.ID, fault.ErrWorkshopPaused)
 	case now.Before(ws.StartsAt) || !now.Before(ws.EndsAt):
-		return fmt.Errorf("workshop %s: %w", ws.ID, fault.ErrWorkshopClosed)
+		return giveBack, fmt.Errorf("workshop %s: %w", ws.ID, fault.ErrWorkshopClosed)
 	}
 	req.ClientID = "d:" + dev.ID
 	req.Workshop = &pipeline.Workshop{ID: ws.ID, SafetyLevel: ws.SafetyLevel, Interceptions: ws.Interceptions,
 		Outputs: ws.Outputs, RunsAtOnce: ws.Limits.RunsAtOnce}
 	if !s.runsHour.Take(dev.ID, ws.Limits.RunsPerHour, now) {
-		return fmt.Errorf("device %s: %d runs per hour: %w", dev.ID, ws.Limits.RunsPerHour, fault.ErrWorkshopLimit)
+		return giveBack, fmt.Errorf("device %s: %d runs per hour: %w", dev.ID, ws.Limits.RunsPerHour, fault.ErrWorkshopLimit)
 	}
-	if req.Stages != pipeline.StagesInterception && req.Stages != "" &&
-		!s.generations.Take(ws.ID, ws.Limits.GenerationsPerHour, now) {
-		return fmt.Errorf("workshop %s: %d generations per hour: %w", ws.ID, ws.Limits.GenerationsPerHour, fault.ErrWorkshopLimit)
+	giveBack = func() { s.runsHour.Give(dev.ID, now) }
+	if req.Stages != pipeline.StagesInterception && req.Stages != "" {
+		if !s.generations.Take(ws.ID, ws.Limits.GenerationsPerHour, now) {
+			giveBack()
+			return func() {}, fmt.Errorf("workshop %s: %d generations per hour: %w", ws.ID, ws.Limits.GenerationsPerHour, fault.ErrWorkshopLimit)
+		}
+		giveBack = func() { s.runsHour.Give(dev.ID, now); s.generations.Give(ws.ID, now) }
 	}
-	return nil
+	return giveBack, nil
 }

@@ -23,10 +23,12 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 	if req.Lang == "" {
 		req.Lang = acceptLang(r) // else the pipeline's default
 	}
-	err := s.workshopGate(r, &req)
+	giveBack, err := s.workshopGate(r, &req)
 	var run *store.Run
 	if err == nil {
-		run, err = s.cfg.Pipeline.Start(r.Context(), req)
+		if run, err = s.cfg.Pipeline.Start(r.Context(), req); err != nil {
+			giveBack() // a refused run does not count against the hour
+		}
 	}
 	if err != nil {
 		lang := req.Lang

@@ -13,6 +13,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/auth"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
@@ -22,12 +23,16 @@ import (
 type recordRuns struct {
 	mu   sync.Mutex
 	reqs []pipeline.Request
+	err  error // returned by Start when set
 }
 
 func (f *recordRuns) Start(_ context.Context, req pipeline.Request) (*store.Run, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reqs = append(f.reqs, req)
+	if f.err != nil {
+		return nil, f.err
+	}
 	return &store.Run{ID: "r1", State: store.StateQueued}, nil
 }
 
@@ -301,5 +306,23 @@ func TestRequireWorkshop(t *testing.T) {
 	do(t, e.s, "DELETE", "/api/teacher/workshops/"+ws.ID, nil, withCookie(e.ana))
 	if status, code := e.run(t, "a", d1, "interception"); status != 403 || code != api.CodeWorkshopRequired {
 		t.Errorf("deleted workshop: %d %s", status, code)
+	}
+}
+
+// TestRefusedRunsDoNotCount: a run the pipeline refuses (a validation
+// error) gives its place in the hourly limit back.
+func TestRefusedRunsDoNotCount(t *testing.T) {
+	e := newWorkshopEnv(t, false)
+	ws := e.create(t, api.WorkshopRequest{Name: "7b", Limits: api.WorkshopLimits{RunsPerHour: 1}})
+	dev, _ := e.join(t, ws.Code)
+	e.runs.err = fault.Invalid("prompt", "leer", "empty")
+	for range 3 {
+		if status, code := e.run(t, "a", dev, "interception"); status != 400 {
+			t.Fatalf("refused run: %d %s", status, code)
+		}
+	}
+	e.runs.err = nil
+	if status, code := e.run(t, "a", dev, "interception"); status != 202 {
+		t.Errorf("first real run after refusals: %d %s", status, code)
 	}
 }

@@ -45,3 +45,17 @@ func (w *Window) Forget(key string) {
 	defer w.mu.Unlock()
 	delete(w.events, key)
 }
+
+// Give returns an event Take recorded for key at at (a run that did not
+// start after all).
+func (w *Window) Give(key string, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ev := w.events[key]
+	for i := len(ev) - 1; i >= 0; i-- {
+		if ev[i].Equal(at) {
+			w.events[key] = append(ev[:i:i], ev[i+1:]...)
+			return
+		}
+	}
+}

@@ -62,4 +62,9 @@ func TestWindow(t *testing.T) {
 	if !w.Take("d3", 0, now) {
 		t.Error("no cap refused")
 	}
+	w.Take("d4", 1, now)
+	w.Give("d4", now)
+	if !w.Take("d4", 1, now) {
+		t.Error("refused after Give")
+	}
 }
