@@ -19,6 +19,7 @@ import (
 type Store interface {
 	DeleteOlderThan(ctx context.Context, before time.Time) ([]store.File, error)
 	DeleteWorkshopData(ctx context.Context, id string) ([]store.File, error)
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }
 
 // Sweeper deletes old data on a period.
@@ -59,12 +60,15 @@ func (s *Sweeper) Run(ctx context.Context) {
 	}
 }
 
-// Sweep deletes everything older than MaxAge once and reports how many
-// media files it removed.
+// Sweep deletes expired login sessions and everything older than MaxAge
+// once, and reports how many media files it removed.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
+	}
+	if _, err := s.Store.DeleteExpiredSessions(ctx, now()); err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
 	}
 	files, err := s.Store.DeleteOlderThan(ctx, now().Add(-s.MaxAge))
 	if err != nil {

@@ -80,8 +80,17 @@ func TestSweepDeletesFromDatabaseAndDisk(t *testing.T) {
 	if sharedOld != newHash {
 		t.Fatal("content addressing changed")
 	}
+	if err := e.db.CreateUser(context.Background(), store.User{Name: "ana", Role: store.RoleTeacher, PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.CreateSession(context.Background(), store.Session{ID: "s1", User: "ana", ExpiresAt: now.Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
 	s := &Sweeper{Store: e.db, Files: e.files, MaxAge: 30 * 24 * time.Hour, Now: func() time.Time { return now }}
 	n, err := s.Sweep(context.Background())
+	if _, err := e.db.GetSession(context.Background(), "s1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("expired session: %v", err)
+	}
 	if err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v; want 1 file", n, err)
 	}
