@@ -28,6 +28,17 @@ const (
 	CodeShuttingDown     Code = "shutting_down"
 	CodeBusy             Code = "busy"
 
+	// Accounts and workshops.
+	CodeLoginFailed      Code = "login_failed"
+	CodeTooManyLogins    Code = "too_many_logins"
+	CodeNotInWorkshop    Code = "not_in_workshop"
+	CodeWorkshopPaused   Code = "workshop_paused"
+	CodeWorkshopClosed   Code = "workshop_closed"
+	CodeWorkshopRequired Code = "workshop_required"
+	CodeWorkshopLimit    Code = "workshop_limit"
+	CodeUnknownJoinCode  Code = "unknown_join_code"
+	CodeWorkshopFull     Code = "workshop_full"
+
 	// How a run ended other than done.
 	CodeCancelled   Code = "cancelled"
 	CodeAbandoned   Code = "abandoned"

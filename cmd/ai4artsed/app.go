@@ -17,6 +17,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
+	"github.com/ai4artsed/ai4artsed/internal/retention"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
@@ -145,11 +146,22 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, SwitchTurns: s.SwitchTurns, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 	})
 	a.Pipeline = p
+	deviceKey, err := loadOrCreateKey(filepath.Join(s.DataDir, "device.key"))
+	if err != nil {
+		return nil, err
+	}
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	sweeper := &retention.Sweeper{Store: db, Files: files, MaxAge: s.Retention, Log: log}
+	swept := make(chan struct{})
+	go func() { defer close(swept); sweeper.Run(sweepCtx) }()
+	a.closers = append(a.closers, func() { stopSweep(); <-swept })
 	a.API = httpapi.New(httpapi.Config{
 		Pipeline: p, Store: db, Hub: a.Hub, Catalog: cat, Files: files, Backends: backends,
 		Metrics: metrics, Web: web.Handler(), Logger: log, Demo: s.Demo, AdminToken: s.AdminToken,
 		Language: s.Language, SafetyLevel: s.SafetyLevel,
 		Timeouts: s.HTTPTimeouts,
+		Accounts: db, PasswordParams: s.PasswordParams,
+		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop,
 	})
 	return a, nil
 }

@@ -34,6 +34,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0
+	case "users":
+		return runUsers(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "workflow":
 		return runWorkflow(ctx, args[1:], stdin, stdout, stderr)
 	}
@@ -48,4 +50,5 @@ commands:
   run [--server URL] [--interception ID] [--output ID] [--demo] PROMPT
   configs check [DIR]                   validate configs and workflows
   workflow inject-loras [--target NODE] --lora NAME:STRENGTH[:CLIP]... FILE|-
+  users add|list|remove|passwd [NAME] [--role teacher|admin]
   simulate ollama|comfyui|swarmui [--addr A] [latency flags]`

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/internal/auth"
 	"github.com/ai4artsed/ai4artsed/internal/httpapi"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
 )
@@ -28,6 +29,12 @@ type Settings struct {
 	MaxRunsClient int
 	AdminToken    string
 	DefaultOutput string
+	// RequireWorkshop refuses runs of browsers that joined no workshop
+	// (AI4ARTSED_REQUIRE_WORKSHOP).
+	RequireWorkshop bool
+	// Retention is how long runs, events, media, uploads and devices are
+	// kept (AI4ARTSED_RETENTION: "30d" or a Go duration; default 30 days).
+	Retention time.Duration
 
 	OllamaURL                                                           string
 	OllamaTimeout                                                       time.Duration
@@ -56,6 +63,9 @@ type Settings struct {
 	// HTTPTimeouts bound slow HTTP clients. They have no environment
 	// variables; zero fields take httpapi's defaults. Tests shorten them.
 	HTTPTimeouts httpapi.Timeouts
+	// PasswordParams is the argon2id cost of new password hashes. It has
+	// no environment variable; tests lower it.
+	PasswordParams auth.Params
 
 	Demo bool
 	Sim  SimSettings
@@ -85,8 +95,8 @@ func defaultSettings() Settings {
 		ModelVision: "ollama/qwen2.5vl:3b", JudgeTimeout: 30 * time.Second,
 		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
 		SwarmAutoStart: true, SwarmStartupTimeout: 120 * time.Second, SwarmHealthInterval: 2 * time.Second,
-		GenerationTimeout: 10 * time.Minute,
-		Sim:               SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond, Machines: 1},
+		GenerationTimeout: 10 * time.Minute, PasswordParams: auth.DefaultParams(), Retention: 30 * 24 * time.Hour,
+		Sim: SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond, Machines: 1},
 	}
 }
 
@@ -142,6 +152,15 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	num("AI4ARTSED_MAX_RUNS_PER_CLIENT", &s.MaxRunsClient)
 	str("AI4ARTSED_ADMIN_TOKEN", &s.AdminToken)
 	str("AI4ARTSED_DEFAULT_OUTPUT", &s.DefaultOutput)
+	boolean("AI4ARTSED_REQUIRE_WORKSHOP", &s.RequireWorkshop)
+	if v := strings.TrimSpace(getenv("AI4ARTSED_RETENTION")); v != "" {
+		d, err := parseRetention(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("AI4ARTSED_RETENTION=%q: %v", v, err))
+		} else {
+			s.Retention = d
+		}
+	}
 	str("OLLAMA_URL", &s.OllamaURL)
 	dur("OLLAMA_TIMEOUT", &s.OllamaTimeout)
 	dur("OLLAMA_FIRST_TOKEN_TIMEOUT", &s.OllamaFirstTokenTimeout)
@@ -229,7 +248,7 @@ func (s Settings) logAttrs() []any {
 	return []any{
 		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "config_dir", s.ConfigDir,
 		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "image_slots", s.ImageSlots, "image_switch_turns", s.SwitchTurns, "queue_max", s.QueueMax,
-		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken),
+		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken), "require_workshop", s.RequireWorkshop, "retention", s.Retention,
 		"ollama_url", redact.URL(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
 		"openai_base_url", redact.URL(s.OpenAIBaseURL),
 		"openai_api_key", redactSecret(s.OpenAIAPIKey), "model_interception", s.ModelInterception,
@@ -270,4 +289,21 @@ func redactList(v string) string {
 		parts[i] = redact.URL(p)
 	}
 	return strings.Join(parts, ",")
+}
+
+// parseRetention reads a number of days ("30d") or a Go duration of at
+// least an hour.
+func parseRetention(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 1 || days > 3650 {
+			return 0, fmt.Errorf("want days from 1 to 3650, like 30d")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Hour {
+		return 0, fmt.Errorf("want days (30d) or a duration of at least 1h")
+	}
+	return d, nil
 }

@@ -47,6 +47,30 @@ var (
 	ErrSafetyUnavailable = errors.New("safety check unavailable")
 	// ErrPanic: a run or handler panicked; the detail is in the log.
 	ErrPanic = errors.New("internal error")
+	// ErrLoginFailed: the name or password of a sign-in is wrong.
+	ErrLoginFailed = errors.New("wrong name or password")
+	// ErrTooManyLogins: too many failed sign-ins for the account or the
+	// address in the last minutes.
+	ErrTooManyLogins = errors.New("too many failed sign-ins")
+	// ErrNoSession: a teacher route was asked without a live session.
+	ErrNoSession = errors.New("not signed in")
+	// ErrForbidden: the account may not do this (wrong role, another
+	// teacher's workshop).
+	ErrForbidden = errors.New("forbidden")
+	// ErrNotInWorkshop: the run names a config the workshop does not allow.
+	ErrNotInWorkshop = errors.New("config not allowed in this workshop")
+	// ErrWorkshopPaused: the teacher paused the workshop; no runs for now.
+	ErrWorkshopPaused = errors.New("workshop paused")
+	// ErrWorkshopClosed: the workshop has not started or is over.
+	ErrWorkshopClosed = errors.New("workshop not open")
+	// ErrWorkshopRequired: the server takes runs only from workshop members.
+	ErrWorkshopRequired = errors.New("runs need a workshop")
+	// ErrWorkshopLimit: an hourly limit of the workshop is reached.
+	ErrWorkshopLimit = errors.New("workshop limit reached")
+	// ErrUnknownJoinCode: no workshop has the join code.
+	ErrUnknownJoinCode = errors.New("unknown join code")
+	// ErrWorkshopFull: the workshop has as many devices as it allows.
+	ErrWorkshopFull = errors.New("workshop full")
 )
 
 // ValidationError names the request field that is wrong, with a message

@@ -33,7 +33,12 @@ func (s *Server) routeTable() []route {
 		h("GET /api/info", s.info),
 		h("GET /api/openapi.json", s.openAPI),
 		h("GET /healthz", s.healthz),
+		h("POST /api/login", s.login),
+		h("POST /api/logout", s.logout),
+		h("GET /api/me", s.signedIn(s.me)),
+		h("POST /api/join", s.join),
 	}
+	t = append(t, s.teacherRoutes()...)
 	if s.cfg.Metrics != nil {
 		t = append(t, route{"GET /metrics", s.cfg.Metrics.Handler()})
 	}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 
@@ -20,11 +19,17 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := pipelineRequest(body)
-	req.ClientID = clientID(r)
+	req.ClientID = s.clientID(r)
 	if req.Lang == "" {
 		req.Lang = acceptLang(r) // else the pipeline's default
 	}
-	run, err := s.cfg.Pipeline.Start(r.Context(), req)
+	giveBack, err := s.workshopGate(r, &req)
+	var run *store.Run
+	if err == nil {
+		if run, err = s.cfg.Pipeline.Start(r.Context(), req); err != nil {
+			giveBack() // a refused run does not count against the hour
+		}
+	}
 	if err != nil {
 		lang := req.Lang
 		if lang != "de" && lang != "en" {
@@ -50,16 +55,14 @@ func pipelineRequest(b api.RunRequest) pipeline.Request {
 	return req
 }
 
-// clientID is the per-browser id the UI sends, else the remote address.
-func clientID(r *http.Request) string {
+// clientID is the per-browser id the UI sends, else a keyed digest of the
+// remote address: runs store the client id, and IP addresses are not
+// stored (docs/privacy.md).
+func (s *Server) clientID(r *http.Request) string {
 	if id := r.Header.Get("X-Client-ID"); id != "" && len(id) <= 128 {
 		return "c:" + id
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return "ip:" + host
+	return "ip:" + s.devices.Digest("ip:"+remoteHost(r))
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {

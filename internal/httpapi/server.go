@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/auth"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/store"
+	"github.com/ai4artsed/ai4artsed/internal/workshop"
 )
 
 // MaxBodyBytes bounds every JSON request body.
@@ -68,6 +70,23 @@ type Config struct {
 	SafetyLevel string
 	// Timeouts bound slow clients; zero fields take the defaults.
 	Timeouts Timeouts
+
+	// Accounts keeps teacher accounts and sessions; nil: nobody can sign in.
+	Accounts Accounts
+	// SessionTTL is how long a login lasts; default 12 hours.
+	SessionTTL time.Duration
+	// PasswordParams is the argon2id cost of the hash an unknown name is
+	// checked against; zero: auth.DefaultParams.
+	PasswordParams auth.Params
+	// Workshops keeps workshops and joined devices; nil: workshops are off.
+	Workshops Workshops
+	// DeviceKey signs student device cookies (at least 32 bytes); empty:
+	// a random key per process.
+	DeviceKey []byte
+	// RequireWorkshop refuses runs of browsers that joined no workshop.
+	RequireWorkshop bool
+	// Now is the clock of sessions and limits; nil: time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -79,6 +98,16 @@ type Server struct {
 
 	once sync.Once
 	quit chan struct{} // closed on shutdown: ends every SSE stream
+
+	accounts                 Accounts
+	loginByName, loginByAddr *auth.Limiter
+	hashing                  chan struct{} // bounds concurrent password checks
+	dummyOnce                sync.Once
+	dummy                    string
+
+	devices               *auth.Signer     // signs device cookies
+	joinFails             *auth.Limiter    // wrong join codes per address
+	runsHour, generations *workshop.Window // hourly workshop limits
 }
 
 // New builds the server and its routes.
@@ -96,7 +125,30 @@ func New(cfg Config) *Server {
 	if cfg.Images == nil {
 		cfg.Images = media.NewChecker(media.CheckerConfig{})
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.PasswordParams == (auth.Params{}) {
+		cfg.PasswordParams = auth.DefaultParams()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}),
+		accounts:    cfg.Accounts,
+		loginByName: auth.NewLimiter(loginFailsPerName, loginWindow),
+		loginByAddr: auth.NewLimiter(loginFailsPerAddr, loginWindow),
+		hashing:     make(chan struct{}, maxHashing),
+	}
+	if len(cfg.DeviceKey) == 0 {
+		cfg.DeviceKey = auth.RandomBytes(32)
+	}
+	s.devices = auth.NewSigner(cfg.DeviceKey)
+	s.joinFails = auth.NewLimiter(joinFailsPerAddr, loginWindow)
+	s.runsHour, s.generations = workshop.NewWindow(time.Hour), workshop.NewWindow(time.Hour)
+	if s.accounts == nil {
+		s.accounts = noAccounts{}
+	}
 	s.handler = s.routes()
 	return s
 }

@@ -58,6 +58,11 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 		s.uploadCheckError(w, r, err)
 		return
 	}
+	// Stored without EXIF, GPS, XMP or text chunks (docs/privacy.md).
+	if data, err = media.Strip(data, info.Mime); err != nil {
+		s.uploadCheckError(w, r, err)
+		return
+	}
 	hash, err := s.cfg.Files.Put(data, media.ExtFor(info.Mime))
 	if err != nil {
 		s.fail(w, r, err)

@@ -209,10 +209,10 @@ func (p *Pipeline) Start(ctx context.Context, req Request) (*store.Run, error) {
 		cancel(nil)
 		return nil, fault.ErrShuttingDown
 	}
-	if p.byClient[req.ClientID] >= p.cfg.MaxRunsClient {
+	if limit := req.clientLimit(p.cfg.MaxRunsClient); p.byClient[req.ClientID] >= limit {
 		p.mu.Unlock()
 		cancel(nil)
-		return nil, fmt.Errorf("client has %d unfinished runs: %w", p.cfg.MaxRunsClient, fault.ErrTooManyRuns)
+		return nil, fmt.Errorf("client has %d unfinished runs: %w", limit, fault.ErrTooManyRuns)
 	}
 	if err := p.checkQueue(req); err != nil {
 		p.mu.Unlock()

@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"fmt"
-	"github.com/ai4artsed/ai4artsed/internal/fault"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ai4artsed/ai4artsed/internal/fault"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
@@ -39,6 +41,57 @@ type Request struct {
 	Uploads              []string       `json:"uploads,omitempty"`
 	// ClientID identifies the browser for the per-client run limit; it is not part of the JSON body.
 	ClientID string `json:"-"`
+	// Workshop holds the rules of the workshop the student joined, or nil;
+	// httpapi sets it from the device cookie, never from the body.
+	Workshop *Workshop `json:"-"`
+	// WorkshopID records the workshop in the run's stored input.
+	WorkshopID string `json:"workshop_id,omitempty"`
+}
+
+// Workshop is what a workshop changes about a run: a level that may only
+// be stricter than the server's, the configs allowed (empty: all) and the
+// unfinished runs per device (0: the server's limit; never more).
+type Workshop struct {
+	ID            string
+	SafetyLevel   string
+	Interceptions []string
+	Outputs       []string
+	RunsAtOnce    int
+}
+
+// clientLimit is the most unfinished runs of req's client: the server's
+// limit, lowered by a workshop's.
+func (req *Request) clientLimit(server int) int {
+	if w := req.Workshop; w != nil && w.RunsAtOnce > 0 && w.RunsAtOnce < server {
+		return w.RunsAtOnce
+	}
+	return server
+}
+
+// applyWorkshop raises the level to the workshop's and refuses configs the
+// workshop does not allow (fault.ErrNotInWorkshop).
+func (req *Request) applyWorkshop() error {
+	w := req.Workshop
+	if w == nil {
+		return nil
+	}
+	req.WorkshopID = w.ID
+	if wl, err := safety.ParseLevel(w.SafetyLevel); err == nil {
+		asked := safety.Level(req.SafetyLevel)
+		if eff := asked.Stricter(wl); eff != asked {
+			if req.RequestedSafetyLevel == "" {
+				req.RequestedSafetyLevel = req.SafetyLevel
+			}
+			req.SafetyLevel = string(eff)
+		}
+	}
+	if len(w.Interceptions) > 0 && !slices.Contains(w.Interceptions, req.Interception) {
+		return fmt.Errorf("interception %q: %w", req.Interception, fault.ErrNotInWorkshop)
+	}
+	if req.Output != "" && len(w.Outputs) > 0 && !slices.Contains(w.Outputs, req.Output) {
+		return fmt.Errorf("output %q: %w", req.Output, fault.ErrNotInWorkshop)
+	}
+	return nil
 }
 
 // Limits of a run request (docs/api.md, "Runs").
@@ -57,6 +110,14 @@ const (
 // returns a *fault.ValidationError with a message in the request's language,
 // or an error wrapping fault.ErrUnknownConfig or fault.ErrStageUnavailable.
 func (p *Pipeline) normalize(req *Request) error {
+	if err := p.normalizeFields(req); err != nil {
+		return err
+	}
+	return req.applyWorkshop()
+}
+
+// normalizeFields is normalize without the workshop's rules.
+func (p *Pipeline) normalizeFields(req *Request) error {
 	req.Stages = strings.TrimSpace(req.Stages)
 	if req.Stages == "" {
 		req.Stages = StagesInterception

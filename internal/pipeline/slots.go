@@ -111,12 +111,14 @@ func (x *execution) acquire(q *queue.Queue, kind, backend string) (func(), error
 	return release, nil
 }
 
-// ticket is the run's place in every queue: its first arrival and its
-// turn, the number of unfinished runs its client started before it, so a
-// student's second run waits behind every other student's first
-// (docs/scheduling.md). Runs without a client id take turn 0.
+// ticket is the run's place in every queue: its first arrival, its turn
+// (the number of unfinished runs its client started before it, so a
+// student's second run waits behind every other student's first) and its
+// group, the workshop it belongs to, so workshops take turns
+// (docs/scheduling.md). Runs without a client id take turn 0; runs outside
+// a workshop share the default group.
 func (x *execution) ticket() queue.Ticket {
-	return queue.Ticket{Arrival: x.arrival, Turn: x.p.turnOf(x)}
+	return queue.Ticket{Arrival: x.arrival, Turn: x.p.turnOf(x), Group: x.req.WorkshopID}
 }
 
 // turnOf counts the unfinished runs of x's client that started before x.

@@ -19,17 +19,21 @@ import (
 
 // Sentinel errors returned by every Store implementation, checked with errors.Is.
 var (
-	// ErrNotFound reports that a run, media item or upload does not exist.
+	// ErrNotFound reports that a run, media item, upload, account or
+	// session does not exist.
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict reports a write that contradicts stored data: a duplicate id,
-	// a duplicate event sequence number, or a change to a run that is final.
+	// a duplicate event sequence number, a change to a run that is final, or
+	// an account name that is taken.
 	ErrConflict = errors.New("store: conflict")
 	// ErrInvalid reports a record that cannot be stored as given, such as an
 	// empty id or an unknown run state.
 	ErrInvalid = errors.New("store: invalid record")
 )
 
-// Store keeps runs, stage results, events, media and uploads.
+// Store keeps runs, stage results, events, media and uploads, and the
+// teacher side: accounts and sessions (Accounts), workshops and the
+// devices that joined them (Workshops).
 //
 // Each method is one transaction. Times are kept with at least millisecond
 // precision and are returned in UTC. Implementations are safe for concurrent use.
@@ -72,6 +76,10 @@ type Store interface {
 	GetUpload(ctx context.Context, id string) (*Upload, error)
 	// Close releases the store's resources.
 	Close() error
+
+	Accounts
+	Workshops
+	Retention
 }
 
 // EndFunc says how InterruptUnfinished ends run r (its ID, Lang, Stages,

@@ -20,6 +20,9 @@ func TestHandlerServesTheUI(t *testing.T) {
 		{"api module", "/api.js", "text/javascript", "no-cache", true, "EventSource"},
 		{"texts", "/texts.en.js", "text/javascript", "no-cache", true, "export default"},
 		{"style", "/style.css", "text/css", "no-cache", true, ".tile"},
+		{"join page", "/join.html", "text/html", "no-cache", true, "nicht deinen echten Namen"},
+		{"teacher page", "/teacher.html", "text/html", "no-cache", true, `src="teacher.js"`},
+		{"api module joins", "/api.js", "text/javascript", "no-cache", true, `"/api/join"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

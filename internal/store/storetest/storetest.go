@@ -41,6 +41,12 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Uploads", testUploads},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"CancelledContext", testCancelledContext},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"Workshops", testWorkshops},
+		{"Devices", testDevices},
+		{"DeleteOlderThan", testDeleteOlderThan},
+		{"DeleteWorkshopData", testDeleteWorkshopData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

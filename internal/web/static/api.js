@@ -116,3 +116,20 @@ export function openEvents(runId, onEvent, onTrouble) {
   src.onopen = () => onTrouble(null);
   return () => src.close();
 }
+
+// Workshops: students join by code; teachers sign in and manage workshops
+// (docs/api.md, "Accounts" and "Workshops"). Cookies carry the identity.
+
+/** joinWorkshop joins by code; the server sets the device cookie. */
+export const joinWorkshop = (code, nickname) => request("POST", "/api/join", { code, nickname });
+/** login signs a teacher in; the server sets the session cookie. */
+export const login = (name, password) => request("POST", "/api/login", { name, password });
+export const logout = () => request("POST", "/api/logout");
+export const getMe = () => request("GET", "/api/me");
+export const listWorkshops = () => request("GET", "/api/teacher/workshops").then((d) => d.workshops);
+export const createWorkshop = (body) => request("POST", "/api/teacher/workshops", body);
+const wsPath = (id) => "/api/teacher/workshops/" + encodeURIComponent(id);
+export const pauseWorkshop = (id) => request("POST", wsPath(id) + "/pause");
+export const resumeWorkshop = (id) => request("POST", wsPath(id) + "/resume");
+export const deleteWorkshop = (id) => request("DELETE", wsPath(id));
+export const deleteWorkshopData = (id) => request("DELETE", wsPath(id) + "/data");

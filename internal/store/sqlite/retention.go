@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/store"
+)
+
+// finalStates is the SQL list of final run states.
+const finalStates = `('blocked', 'done', 'failed', 'cancelled', 'interrupted')`
+
+// DeleteOlderThan implements store.Store.
+func (db *DB) DeleteOlderThan(ctx context.Context, before time.Time) ([]store.File, error) {
+	cut := formatTime(before)
+	var orphans []store.File
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		runs := `SELECT id FROM runs WHERE created_at < ? AND state IN ` + finalStates
+		candidates, err := collectFiles(ctx, tx, `SELECT hash, mime FROM media WHERE run_id IN (`+runs+`)
+			UNION SELECT hash, mime FROM uploads WHERE created_at < ?`, cut, cut)
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM runs WHERE created_at < ? AND state IN ` + finalStates,
+			`DELETE FROM uploads WHERE created_at < ?`, `DELETE FROM devices WHERE created_at < ?`} {
+			if _, err := tx.ExecContext(ctx, q, cut); err != nil {
+				return err
+			}
+		}
+		orphans, err = unreferenced(ctx, tx, candidates)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: delete older than %s: %w", cut, err)
+	}
+	return orphans, nil
+}
+
+// DeleteWorkshopData implements store.Store.
+func (db *DB) DeleteWorkshopData(ctx context.Context, id string) ([]store.File, error) {
+	var orphans []store.File
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM workshops WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		runs := `SELECT id FROM runs WHERE state IN ` + finalStates +
+			` AND client_id IN (SELECT 'd:' || id FROM devices WHERE workshop_id = ?)`
+		candidates, err := collectFiles(ctx, tx, `SELECT hash, mime FROM media WHERE run_id IN (`+runs+`)`, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id IN (`+runs+`)`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM devices WHERE workshop_id = ?`, id); err != nil {
+			return err
+		}
+		orphans, err = unreferenced(ctx, tx, candidates)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: delete data of workshop %q: %w", id, err)
+	}
+	return orphans, nil
+}
+
+func collectFiles(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]store.File, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.File
+	for rows.Next() {
+		var f store.File
+		if err := rows.Scan(&f.Hash, &f.Mime); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// unreferenced keeps the files of fs that no media or upload row names.
+func unreferenced(ctx context.Context, tx *sql.Tx, fs []store.File) ([]store.File, error) {
+	var out []store.File
+	seen := map[store.File]bool{}
+	for _, f := range fs {
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM media WHERE hash = ? AND mime = ?)
+			+ (SELECT COUNT(*) FROM uploads WHERE hash = ? AND mime = ?)`, f.Hash, f.Mime, f.Hash, f.Mime).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
