@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -80,4 +81,19 @@ type Device struct {
 	// Nickname is what the student typed; not a real name.
 	Nickname  string
 	CreatedAt time.Time
+}
+
+// EncodeIDs is how both adapters store a workshop's config ids: a JSON
+// array; nil is [].
+func EncodeIDs(ids []string) string {
+	if ids == nil {
+		ids = []string{}
+	}
+	b, _ := json.Marshal(ids)
+	return string(b)
+}
+
+// DecodeIDs reads the interception and output id lists EncodeIDs wrote.
+func (w *Workshop) DecodeIDs(interceptions, outputs string) error {
+	return errors.Join(json.Unmarshal([]byte(interceptions), &w.Interceptions), json.Unmarshal([]byte(outputs), &w.Outputs))
 }

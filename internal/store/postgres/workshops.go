@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -26,22 +25,13 @@ func (db *DB) CreateWorkshop(ctx context.Context, w store.Workshop) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO workshops (id, code, owner, name, safety_level, interceptions, outputs,
 		runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		w.ID, w.Code, w.Owner, w.Name, w.SafetyLevel, idList(w.Interceptions), idList(w.Outputs),
+		w.ID, w.Code, w.Owner, w.Name, w.SafetyLevel, store.EncodeIDs(w.Interceptions), store.EncodeIDs(w.Outputs),
 		w.Limits.RunsAtOnce, w.Limits.RunsPerHour, w.Limits.GenerationsPerHour, w.Limits.MaxDevices,
 		w.StartsAt, w.EndsAt, w.Paused, w.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("postgres: create workshop %q: %w", w.ID, mapErr(err))
 	}
 	return nil
-}
-
-// idList encodes config ids as a JSON array; nil is [].
-func idList(ids []string) string {
-	if ids == nil {
-		ids = []string{}
-	}
-	b, _ := json.Marshal(ids)
-	return string(b)
 }
 
 // GetWorkshop implements store.Store.
@@ -91,7 +81,7 @@ func (db *DB) queryWorkshops(ctx context.Context, tail string, args ...any) ([]s
 			&w.StartsAt, &w.EndsAt, &w.Paused, &w.CreatedAt); err != nil {
 			return nil, err
 		}
-		if err := errors.Join(json.Unmarshal([]byte(ic), &w.Interceptions), json.Unmarshal([]byte(oc), &w.Outputs)); err != nil {
+		if err := w.DecodeIDs(ic, oc); err != nil {
 			return nil, err
 		}
 		w.StartsAt, w.EndsAt, w.CreatedAt = w.StartsAt.UTC(), w.EndsAt.UTC(), w.CreatedAt.UTC()
@@ -108,7 +98,7 @@ func (db *DB) UpdateWorkshop(ctx context.Context, w store.Workshop) error {
 	err := db.execOne(ctx, `UPDATE workshops SET name = $1, safety_level = $2, interceptions = $3, outputs = $4,
 		runs_at_once = $5, runs_per_hour = $6, generations_per_hour = $7, max_devices = $8,
 		starts_at = $9, ends_at = $10, paused = $11 WHERE id = $12`,
-		w.Name, w.SafetyLevel, idList(w.Interceptions), idList(w.Outputs),
+		w.Name, w.SafetyLevel, store.EncodeIDs(w.Interceptions), store.EncodeIDs(w.Outputs),
 		w.Limits.RunsAtOnce, w.Limits.RunsPerHour, w.Limits.GenerationsPerHour, w.Limits.MaxDevices,
 		w.StartsAt, w.EndsAt, w.Paused, w.ID)
 	if err != nil {

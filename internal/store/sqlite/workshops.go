@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -22,7 +21,7 @@ func (db *DB) CreateWorkshop(ctx context.Context, w store.Workshop) error {
 	if w.CreatedAt.IsZero() {
 		w.CreatedAt = db.now()
 	}
-	ic, out := idList(w.Interceptions), idList(w.Outputs)
+	ic, out := store.EncodeIDs(w.Interceptions), store.EncodeIDs(w.Outputs)
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO workshops (id, code, owner, name, safety_level, interceptions, outputs,
 			runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, created_at)
@@ -42,15 +41,6 @@ func (db *DB) CreateWorkshop(ctx context.Context, w store.Workshop) error {
 		return fmt.Errorf("sqlite: create workshop %q: %w", w.ID, err)
 	}
 	return nil
-}
-
-// idList encodes config ids as a JSON array; nil is [].
-func idList(ids []string) string {
-	if ids == nil {
-		ids = []string{}
-	}
-	b, _ := json.Marshal(ids)
-	return string(b)
 }
 
 // GetWorkshop implements store.Store.
@@ -100,7 +90,7 @@ func (db *DB) queryWorkshops(ctx context.Context, tail string, args ...any) ([]s
 			&start, &end, &w.Paused, &creat); err != nil {
 			return nil, err
 		}
-		if err := errors.Join(json.Unmarshal([]byte(ic), &w.Interceptions), json.Unmarshal([]byte(oc), &w.Outputs)); err != nil {
+		if err := w.DecodeIDs(ic, oc); err != nil {
 			return nil, err
 		}
 		var e1, e2, e3 error
@@ -123,7 +113,7 @@ func (db *DB) UpdateWorkshop(ctx context.Context, w store.Workshop) error {
 	err := db.execOne(ctx, `UPDATE workshops SET name = ?, safety_level = ?, interceptions = ?, outputs = ?,
 		runs_at_once = ?, runs_per_hour = ?, generations_per_hour = ?, max_devices = ?,
 		starts_at = ?, ends_at = ?, paused = ? WHERE id = ?`,
-		w.Name, w.SafetyLevel, idList(w.Interceptions), idList(w.Outputs),
+		w.Name, w.SafetyLevel, store.EncodeIDs(w.Interceptions), store.EncodeIDs(w.Outputs),
 		w.Limits.RunsAtOnce, w.Limits.RunsPerHour, w.Limits.GenerationsPerHour, w.Limits.MaxDevices,
 		formatTime(w.StartsAt), formatTime(w.EndsAt), w.Paused, w.ID)
 	if err != nil {
