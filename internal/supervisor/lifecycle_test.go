@@ -116,7 +116,9 @@ func TestCallerGivingUpDoesNotCancelStart(t *testing.T) {
 func TestHungOwnProcessIsReplaced(t *testing.T) {
 	f := newFixture(t)
 	cfg := f.config(t, f.command(t, 0))
-	cfg.StartupTimeout = 500 * time.Millisecond
+	// Long enough for the re-executed test binary to start on a loaded
+	// 2-core machine (500 ms was not), short enough to wait out once.
+	cfg.StartupTimeout = 2 * time.Second
 	cfg.Backoff = 100 * time.Millisecond
 	s := newSupervisor(t, cfg)
 	if err := s.Ensure(t.Context(), nil); err != nil {
@@ -146,7 +148,7 @@ func TestHungOwnProcessIsReplaced(t *testing.T) {
 	if alive(first) {
 		t.Fatalf("hung pid %d still exists", first)
 	}
-	waitUntil(t, 2*time.Second, "the backoff has passed", func() bool {
+	waitUntil(t, 10*time.Second, "the backoff has passed", func() bool {
 		err := s.Ensure(t.Context(), nil)
 		if err != nil && !errors.Is(err, ErrBackoff) {
 			t.Fatalf("Ensure after hang: %v", err)
