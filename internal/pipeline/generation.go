@@ -77,8 +77,6 @@ func (x *execution) loras() []catalog.LoRA {
 // grows with the text, not with LoRAs times text.
 func withTriggers(prompt string, loras []catalog.LoRA) (string, []string) {
 	var added []string
-	var b strings.Builder
-	b.WriteString(prompt)
 	lower := strings.ToLower(prompt)
 	seen := make(map[string]bool, len(loras))
 	for _, l := range loras {
@@ -88,16 +86,12 @@ func withTriggers(prompt string, loras []catalog.LoRA) (string, []string) {
 			continue
 		}
 		seen[lt] = true
-		if len(added) == 0 {
-			trimmed := strings.TrimRight(prompt, " ,.")
-			b.Reset()
-			b.WriteString(trimmed)
-		}
-		b.WriteString(", ")
-		b.WriteString(t)
 		added = append(added, t)
 	}
-	return b.String(), added
+	if len(added) == 0 {
+		return prompt, nil
+	}
+	return strings.TrimRight(prompt, " ,.") + ", " + strings.Join(added, ", "), added
 }
 
 // seed picks the run's seed: the request's, the output's, or a fresh one.

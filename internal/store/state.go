@@ -1,6 +1,10 @@
 package store
 
-import "github.com/ai4artsed/ai4artsed/api"
+import (
+	"strings"
+
+	"github.com/ai4artsed/ai4artsed/api"
+)
 
 // State is a run's state: the wire vocabulary's api.RunState, so the store,
 // the events and the API speak of one thing.
@@ -16,3 +20,16 @@ const (
 	StateCancelled   = api.StateCancelled
 	StateInterrupted = api.StateInterrupted
 )
+
+// FinalStates lists the final run states.
+var FinalStates = []State{StateBlocked, StateDone, StateFailed, StateCancelled, StateInterrupted}
+
+// FinalStatesSQL is FinalStates as an SQL list, "('blocked', 'done', ...)",
+// for both adapters' queries.
+var FinalStatesSQL = func() string {
+	q := make([]string, len(FinalStates))
+	for i, st := range FinalStates {
+		q[i] = "'" + string(st) + "'"
+	}
+	return "(" + strings.Join(q, ", ") + ")"
+}()

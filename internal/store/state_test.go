@@ -1,6 +1,9 @@
 package store
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestState(t *testing.T) {
 	tests := []struct {
@@ -27,5 +30,21 @@ func TestState(t *testing.T) {
 				t.Errorf("Final() = %v, want %v", got, tt.final)
 			}
 		})
+	}
+}
+
+func TestFinalStatesAreTheFinalOnes(t *testing.T) {
+	all := []State{StateQueued, StateRunning, StateBlocked, StateDone, StateFailed, StateCancelled, StateInterrupted}
+	n := 0
+	for _, st := range all {
+		if st.Final() {
+			n++
+			if !strings.Contains(FinalStatesSQL, "'"+string(st)+"'") {
+				t.Errorf("%s is final but not in %s", st, FinalStatesSQL)
+			}
+		}
+	}
+	if n != len(FinalStates) {
+		t.Errorf("FinalStates has %d states, Final() knows %d", len(FinalStates), n)
 	}
 }

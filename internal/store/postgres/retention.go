@@ -11,20 +11,17 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
-// finalStates is the SQL list of final run states.
-const finalStates = `('blocked', 'done', 'failed', 'cancelled', 'interrupted')`
-
 // DeleteOlderThan implements store.Store.
 func (db *DB) DeleteOlderThan(ctx context.Context, before time.Time) ([]store.File, error) {
 	var orphans []store.File
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		runs := `SELECT id FROM runs WHERE created_at < $1 AND state IN ` + finalStates
+		runs := `SELECT id FROM runs WHERE created_at < $1 AND state IN ` + store.FinalStatesSQL
 		candidates, err := collectFiles(ctx, tx, `SELECT hash, mime FROM media WHERE run_id IN (`+runs+`)
 			UNION SELECT hash, mime FROM uploads WHERE created_at < $1`, before)
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM runs WHERE created_at < $1 AND state IN ` + finalStates,
+		for _, q := range []string{`DELETE FROM runs WHERE created_at < $1 AND state IN ` + store.FinalStatesSQL,
 			`DELETE FROM uploads WHERE created_at < $1`, `DELETE FROM devices WHERE created_at < $1`} {
 			if _, err := tx.Exec(ctx, q, before); err != nil {
 				return err
@@ -49,7 +46,7 @@ func (db *DB) DeleteWorkshopData(ctx context.Context, id string) ([]store.File, 
 		} else if err != nil {
 			return err
 		}
-		runs := `SELECT id FROM runs WHERE state IN ` + finalStates +
+		runs := `SELECT id FROM runs WHERE state IN ` + store.FinalStatesSQL +
 			` AND client_id IN (SELECT 'd:' || id FROM devices WHERE workshop_id = $1)`
 		candidates, err := collectFiles(ctx, tx, `SELECT hash, mime FROM media WHERE run_id IN (`+runs+`)`, id)
 		if err != nil {

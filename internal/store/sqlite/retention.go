@@ -10,21 +10,18 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
-// finalStates is the SQL list of final run states.
-const finalStates = `('blocked', 'done', 'failed', 'cancelled', 'interrupted')`
-
 // DeleteOlderThan implements store.Store.
 func (db *DB) DeleteOlderThan(ctx context.Context, before time.Time) ([]store.File, error) {
 	cut := formatTime(before)
 	var orphans []store.File
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		runs := `SELECT id FROM runs WHERE created_at < ? AND state IN ` + finalStates
+		runs := `SELECT id FROM runs WHERE created_at < ? AND state IN ` + store.FinalStatesSQL
 		candidates, err := collectFiles(ctx, tx, `SELECT hash, mime FROM media WHERE run_id IN (`+runs+`)
 			UNION SELECT hash, mime FROM uploads WHERE created_at < ?`, cut, cut)
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM runs WHERE created_at < ? AND state IN ` + finalStates,
+		for _, q := range []string{`DELETE FROM runs WHERE created_at < ? AND state IN ` + store.FinalStatesSQL,
 			`DELETE FROM uploads WHERE created_at < ?`, `DELETE FROM devices WHERE created_at < ?`} {
 			if _, err := tx.ExecContext(ctx, q, cut); err != nil {
 				return err
@@ -49,7 +46,7 @@ func (db *DB) DeleteWorkshopData(ctx context.Context, id string) ([]store.File, 
 		} else if err != nil {
 			return err
 		}
-		runs := `SELECT id FROM runs WHERE state IN ` + finalStates +
+		runs := `SELECT id FROM runs WHERE state IN ` + store.FinalStatesSQL +
 			` AND client_id IN (SELECT 'd:' || id FROM devices WHERE workshop_id = ?)`
 		candidates, err := collectFiles(ctx, tx, `SELECT hash, mime FROM media WHERE run_id IN (`+runs+`)`, id)
 		if err != nil {
