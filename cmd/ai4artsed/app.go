@@ -38,9 +38,13 @@ type App struct {
 	Images   *pipeline.Images
 	// Supervisor starts SwarmUI on demand.
 	Supervisor *supervisor.Supervisor
-	Files      *media.Files
-	Ollama     *llm.Ollama
-	Demo       *demoSims // nil unless --demo
+	// Media keeps uploads and generated images: Files, or the PostgreSQL
+	// table (Settings.MediaDir says which).
+	Media media.Blobs
+	// Files is the media directory; nil when the media live in PostgreSQL.
+	Files  *media.Files
+	Ollama *llm.Ollama
+	Demo   *demoSims // nil unless --demo
 
 	closers []func()
 }
@@ -97,12 +101,12 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if len(ids) > 0 {
 		log.Warn("runs left unfinished by the previous process are now interrupted", "count", len(ids))
 	}
-	files, err := media.NewFiles(filepath.Join(s.DataDir, "media"))
+	files, err := openMedia(s, db)
 	if err != nil {
 		return nil, err
 	}
-
-	a.Files = files
+	a.Media = files
+	a.Files, _ = files.(*media.Files)
 	llmOpts := []llm.Option{llm.WithTimeoutSetting("OLLAMA_TIMEOUT"),
 		llm.WithFirstTokenTimeout(s.OllamaFirstTokenTimeout, "OLLAMA_FIRST_TOKEN_TIMEOUT"),
 		llm.WithIdleTimeout(s.OllamaIdleTimeout, "OLLAMA_IDLE_TIMEOUT"), llm.WithLogger(log.With("component", "llm"))}
@@ -173,6 +177,18 @@ func openStore(ctx context.Context, s Settings) (store.Store, error) {
 		return postgres.Open(ctx, s.DatabaseURL)
 	}
 	return sqlite.Open(ctx, filepath.Join(s.DataDir, "ai4artsed.db"))
+}
+
+// openMedia opens where uploads and images are kept: AI4ARTSED_MEDIA_DIR
+// when set (a directory every replica mounts), else the PostgreSQL store's
+// table, else media/ in the data dir (docs/deploy.md).
+func openMedia(s Settings, db store.Store) (media.Blobs, error) {
+	if s.MediaDir == "" {
+		if pg, ok := db.(*postgres.DB); ok {
+			return pg.Blobs(), nil
+		}
+	}
+	return media.NewFiles(s.mediaWhere())
 }
 
 // Shutdown ends streams, interrupts runs within ctx and closes everything.

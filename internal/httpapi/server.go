@@ -52,7 +52,9 @@ type Config struct {
 	Store    Store
 	Hub      Follower
 	Catalog  *catalog.Catalog
-	Files    *media.Files
+	// Files keeps uploads and generated images (the data dir, a shared
+	// directory or PostgreSQL: docs/deploy.md).
+	Files media.Blobs
 	// Images checks uploaded images and bounds how many are decoded at
 	// once; nil means media.NewChecker with its defaults.
 	Images   *media.Checker

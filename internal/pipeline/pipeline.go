@@ -64,10 +64,11 @@ type Config struct {
 	// SwitchTurns is the routing penalty, in generations, of a checkpoint
 	// switch on an image machine (default 1).
 	SwitchTurns int
-	Files       *media.Files
-	Models      Models
-	Logger      *slog.Logger
-	Metrics     Metrics // optional
+	// Files keeps uploads and generated images.
+	Files   media.Blobs
+	Models  Models
+	Logger  *slog.Logger
+	Metrics Metrics // optional
 	// Filter is the term filter of stages 1 and 3; nil passes every text
 	// (and records no filter checks).
 	Filter Filter
