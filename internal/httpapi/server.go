@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/api"
@@ -98,8 +99,9 @@ type Server struct {
 	handler http.Handler
 	mux     *http.ServeMux
 
-	once sync.Once
-	quit chan struct{} // closed on shutdown: ends every SSE stream
+	once     sync.Once
+	quit     chan struct{} // closed on shutdown: ends every SSE stream
+	draining atomic.Bool   // set by Drain: no new runs, /healthz 503
 
 	accounts                 Accounts
 	loginByName, loginByAddr *auth.Limiter
