@@ -115,7 +115,8 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if s.OpenAIBaseURL != "" {
 		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout, llmOpts...)
 	}
-	machines := newImages(s, log)
+	pg, _ := db.(*postgres.DB)
+	machines := newImages(s, log, pg)
 	a.Images, a.Supervisor = machines[0].images, machines[0].sup
 	var imageMachines []*pipeline.Images
 	for i, m := range machines {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
 	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
@@ -29,7 +33,9 @@ type imageMachine struct {
 // (SWARMUI_URL and COMFYUI_URL may list several, pairwise). One machine is
 // named "swarmui", several "swarmui-1", "swarmui-2"...; only the first is
 // started on demand (AI4ARTSED_SWARMUI_START_COMMAND starts one machine).
-func newImages(s Settings, log *slog.Logger) []imageMachine {
+// With PostgreSQL (pg not nil) that start takes an advisory lock first, so
+// of several replicas only one starts it (docs/deploy.md).
+func newImages(s Settings, log *slog.Logger, pg *postgres.DB) []imageMachine {
 	hc := &http.Client{}
 	swarms, comfys := splitList(s.SwarmURL), splitList(s.ComfyURL)
 	out := make([]imageMachine, 0, len(swarms))
@@ -39,17 +45,48 @@ func newImages(s Settings, log *slog.Logger) []imageMachine {
 			name = fmt.Sprintf("swarmui-%d", i+1)
 		}
 		cu := comfys[min(i, len(comfys)-1)]
-		sup := supervisor.New(supervisor.Config{
+		cfg := supervisor.Config{
 			SwarmURL: su, ComfyURL: cu, AutoStart: s.SwarmAutoStart && i == 0,
 			StartCommand: s.SwarmStartCommand, StartupTimeout: s.SwarmStartupTimeout,
 			Interval: s.SwarmHealthInterval, Backoff: s.SwarmBackoff, StopOnExit: s.SwarmStopOnExit,
 			Logger: log.With("component", "supervisor", "machine", name),
-		})
+		}
+		if pg != nil && cfg.AutoStart {
+			cfg.StartLock = pgStartLock{db: pg, key: "ai4artsed swarmui start " + startLockKey(su)}
+		}
+		sup := supervisor.New(cfg)
 		out = append(out, imageMachine{name: name, swarmURL: su, comfyURL: cu, sup: sup, images: &pipeline.Images{
 			Swarm: swarm.New(su, hc), Comfy: comfy.New(cu, hc), Starter: sup, Timeout: s.GenerationTimeout, Machine: name,
 		}})
 	}
 	return out
+}
+
+// pgStartLock is the start lock of one image machine: a PostgreSQL
+// advisory lock shared by every replica on the database.
+type pgStartLock struct {
+	db  *postgres.DB
+	key string
+}
+
+func (l pgStartLock) TryLock(ctx context.Context) (func(), bool, error) {
+	return l.db.TryLock(ctx, l.key)
+}
+
+// startLockKey names an image machine for its start lock: its SwarmUI URL,
+// and for a loopback URL this host's name too, as 127.0.0.1 on each host is
+// a machine of its own.
+func startLockKey(swarmURL string) string {
+	u, err := url.Parse(swarmURL)
+	if err != nil {
+		return swarmURL
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		name, _ := os.Hostname()
+		return name + " " + u.Host
+	}
+	return u.Host
 }
 
 // backendLister reports every external service for GET /api/backends and
