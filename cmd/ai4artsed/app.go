@@ -155,6 +155,13 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	if pg != nil {
+		// Replicas share one key, or a device cookie signed by one would
+		// be refused by the others: the first server's is kept.
+		if deviceKey, err = pg.SharedKey(ctx, "device", deviceKey); err != nil {
+			return nil, err
+		}
+	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	sweeper := &retention.Sweeper{Store: db, Files: files, MaxAge: s.Retention, Log: log}
 	swept := make(chan struct{})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
 	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 )
 
@@ -60,5 +62,34 @@ func TestOneStartAmongServersOnPostgres(t *testing.T) {
 		if st := s.Status(); st.State != supervisor.StateUp {
 			t.Errorf("server %d sees %s, want up", i, st.State)
 		}
+	}
+}
+
+// TestReplicasShareTheDeviceKey: two servers on one PostgreSQL database,
+// each with a device.key of its own in its data dir, keep the first
+// server's key in the database, which every server then signs with.
+func TestReplicasShareTheDeviceKey(t *testing.T) {
+	dbURL := postgresURL(t)
+	a := newEnv(t, envOptions{mutate: func(s *Settings) { s.DatabaseURL = dbURL }})
+	b := newEnv(t, envOptions{mutate: func(s *Settings) { s.DatabaseURL = dbURL }})
+	keyA, err := loadOrCreateKey(filepath.Join(a.App.Settings.DataDir, "device.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyB, err := loadOrCreateKey(filepath.Join(b.App.Settings.DataDir, "device.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(keyA, keyB) {
+		t.Fatal("the two data dirs hold the same key: the test proves nothing")
+	}
+	db, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	shared, err := db.SharedKey(context.Background(), "device", bytes.Repeat([]byte{1}, 32))
+	if err != nil || !bytes.Equal(shared, keyA) {
+		t.Fatalf("the database's device key is %x (%v), want the first server's %x", shared, err, keyA)
 	}
 }

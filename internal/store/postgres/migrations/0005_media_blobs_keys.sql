@@ -12,3 +12,11 @@ CREATE TABLE media_blobs (
 -- Images are compressed already: store them out of line and uncompressed,
 -- so substring() reads only the TOAST chunks a range needs.
 ALTER TABLE media_blobs ALTER COLUMN data SET STORAGE EXTERNAL;
+
+-- Secrets every server on the database shares, such as the key that signs
+-- device cookies (docs/privacy.md, "Keys"): the first server's is kept.
+CREATE TABLE server_keys (
+    name       TEXT PRIMARY KEY CHECK (name <> ''),
+    key        BYTEA NOT NULL CHECK (length(key) >= 32),
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
