@@ -60,8 +60,8 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}()
 	// The data dir lock comes before anything that reads or changes state
 	// (the store's InterruptUnfinished above all), so a second process on
-	// the same dir changes nothing. With PostgreSQL it still guards the
-	// media files; several replicas sharing one database are a later issue.
+	// the same dir changes nothing. Replicas sharing one PostgreSQL
+	// database each have a data dir of their own (docs/deploy.md).
 	lock, err := datadir.Lock(s.DataDir)
 	if err != nil {
 		return nil, err
