@@ -111,8 +111,9 @@ func TestGracefulStopDrainsRuns(t *testing.T) {
 
 	stopped := time.Now()
 	p.signal(t, syscall.SIGTERM)
-	if took := waitHealth(t, p, http.StatusServiceUnavailable, 2*time.Second); took > time.Second {
-		t.Errorf("/healthz turned to 503 only after %s", took)
+	took503 := waitHealth(t, p, http.StatusServiceUnavailable, 2*time.Second)
+	if took503 > time.Second {
+		t.Errorf("/healthz turned to 503 only after %s", took503)
 	}
 	_, err = c.StartRun(t.Context(), api.RunRequest{Stages: api.StagesInterception, Prompt: "another one", Interception: "dada", Lang: "en"})
 	wantShuttingDown(t, "a new run while draining", err)
@@ -121,12 +122,15 @@ func TestGracefulStopDrainsRuns(t *testing.T) {
 	}
 
 	r := <-followed
+	runDone := time.Now()
 	if r.err != nil || doneState(r.events) != api.StateDone {
 		t.Fatalf("the run in flight: %v, ended %q; want done (events %v)", r.err, doneState(r.events), eventTypes(r.events))
 	}
 	if code := p.wait(t, 30*time.Second); code != 0 {
 		t.Fatalf("exit %d after a graceful stop", code)
 	}
+	t.Logf("SIGTERM to /healthz 503: %s; SIGTERM to the run's done: %s; done to exit: %s",
+		took503.Round(time.Millisecond), runDone.Sub(stopped).Round(time.Millisecond), time.Since(runDone).Round(time.Millisecond))
 	if took := time.Since(stopped); took > 20*time.Second {
 		t.Errorf("the process took %s to stop after its only run ended", took)
 	}

@@ -120,7 +120,7 @@ func serve(ctx context.Context, s Settings, log *slog.Logger, stdout io.Writer) 
 // left, when grace has passed, or at a second SIGTERM or interrupt.
 func drain(app *App, grace time.Duration, log *slog.Logger) {
 	app.API.Drain()
-	active := app.Pipeline.Active()
+	active := app.Pipeline.Active() + app.API.StartingRuns()
 	if active == 0 || grace <= 0 {
 		return
 	}
@@ -141,7 +141,9 @@ func drain(app *App, grace time.Duration, log *slog.Logger) {
 			log.Warn("draining: second signal; interrupting the runs left", "signal", sig.String(), "runs", app.Pipeline.Active())
 			return
 		case <-tick.C:
-			if app.Pipeline.Active() == 0 {
+			// A request that passed the draining check before Drain counts
+			// in StartingRuns until its run is active.
+			if app.API.StartingRuns() == 0 && app.Pipeline.Active() == 0 {
 				log.Info("draining: every run finished")
 				return
 			}

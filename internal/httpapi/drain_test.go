@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
 // TestDrainTurnsHealthAndNewRunsAway checks the two answers a draining
@@ -48,5 +51,47 @@ func TestDrainTurnsHealthAndNewRunsAway(t *testing.T) {
 	}
 	if rec := do("GET", "/api/info", ""); rec.Code != http.StatusOK {
 		t.Errorf("info while draining: %d", rec.Code)
+	}
+}
+
+// blockingRuns is a pipeline whose Start waits until release is closed.
+type blockingRuns struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingRuns) Start(ctx context.Context, req pipeline.Request) (*store.Run, error) {
+	close(b.entered)
+	<-b.release
+	return &store.Run{ID: "r1", State: store.StateQueued}, nil
+}
+
+func (b *blockingRuns) Cancel(context.Context, string) error { return nil }
+
+// TestStartingRunsCountsRequestsPastTheCheck: a run request that passed the
+// draining check before Drain is counted until its run has started, so the
+// drain waits for it too.
+func TestStartingRunsCountsRequestsPastTheCheck(t *testing.T) {
+	runs := &blockingRuns{entered: make(chan struct{}), release: make(chan struct{})}
+	s := New(Config{Pipeline: runs})
+	done := make(chan int)
+	go func() {
+		req := httptest.NewRequest("POST", "/api/runs", strings.NewReader(`{"stages":"interception","prompt":"ein Haus"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		done <- rec.Code
+	}()
+	<-runs.entered
+	s.Drain()
+	if n := s.StartingRuns(); n != 1 {
+		t.Fatalf("StartingRuns = %d while a run is being started, want 1", n)
+	}
+	close(runs.release)
+	if code := <-done; code != http.StatusAccepted {
+		t.Fatalf("the run started before Drain: %d, want 202", code)
+	}
+	if n := s.StartingRuns(); n != 0 {
+		t.Fatalf("StartingRuns = %d after the request, want 0", n)
 	}
 }

@@ -23,6 +23,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // undone; calling it twice is harmless.
 func (s *Server) Drain() { s.draining.Store(true) }
 
+// StartingRuns is how many POST /api/runs requests are being handled; after
+// Drain, runs are only started by requests it counts, so a caller waiting
+// for the runs in flight to end waits until it and the pipeline's count of
+// active runs are both zero.
+func (s *Server) StartingRuns() int { return int(s.starting.Load()) }
+
 // info tells the UI how the server runs (demo mode, limits, default
 // language, safety level).
 func (s *Server) info(w http.ResponseWriter, r *http.Request) {

@@ -102,6 +102,7 @@ type Server struct {
 	once     sync.Once
 	quit     chan struct{} // closed on shutdown: ends every SSE stream
 	draining atomic.Bool   // set by Drain: no new runs, /healthz 503
+	starting atomic.Int64  // POST /api/runs requests past the draining check
 
 	accounts                 Accounts
 	loginByName, loginByAddr *auth.Limiter
