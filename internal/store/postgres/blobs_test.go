@@ -144,3 +144,25 @@ func TestBlobReadStreams(t *testing.T) {
 		t.Error("first bytes differ")
 	}
 }
+
+// BenchmarkBlobRead reads a 2 MiB image from media_blobs whole, as GET
+// /api/media does; compare BenchmarkFilesRead in internal/media.
+func BenchmarkBlobRead(b *testing.B) {
+	blobs := openTemp(b).Blobs()
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2<<20/16)
+	hash, err := blobs.Put(context.Background(), data, ".png")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		r, err := blobs.Open(context.Background(), hash, ".png")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, r); err != nil || n != int64(len(data)) {
+			b.Fatal(n, err)
+		}
+		r.Close()
+	}
+}
