@@ -145,8 +145,25 @@ func drain(app *App, grace time.Duration, log *slog.Logger) {
 			// in StartingRuns until its run is active.
 			if app.API.StartingRuns() == 0 && app.Pipeline.Active() == 0 {
 				log.Info("draining: every run finished")
+				settleStreams(app, streamSettle)
 				return
 			}
 		}
+	}
+}
+
+// streamSettle is how long the event streams get, once the last run
+// ended, to deliver their last events (done above all) by themselves
+// before the rest are closed.
+const streamSettle = time.Second
+
+// settleStreams waits until no event stream is open or d has passed. The
+// streams of finished runs end by themselves once they wrote done; those
+// still open follow runs of other replicas, and their browsers reconnect
+// elsewhere with Last-Event-ID.
+func settleStreams(app *App, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for app.Hub.Subscribers() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
 	}
 }
