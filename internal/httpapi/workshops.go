@@ -28,6 +28,7 @@ func (s *Server) teacherRoutes() []route {
 		t("POST /api/teacher/workshops/{id}/resume", s.pauseWorkshop(false)),
 		t("DELETE /api/teacher/workshops/{id}", s.deleteWorkshop),
 		t("DELETE /api/teacher/workshops/{id}/data", s.deleteWorkshopData),
+		t("GET /api/teacher/workshops/{id}/export", s.exportWorkshop),
 	}
 }
 
