@@ -161,7 +161,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Language: s.Language, SafetyLevel: s.SafetyLevel,
 		Timeouts: s.HTTPTimeouts,
 		Accounts: db, PasswordParams: s.PasswordParams,
-		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop, Research: db,
+		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop, Research: db, Settings: db,
 	})
 	return a, nil
 }

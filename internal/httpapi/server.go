@@ -87,6 +87,10 @@ type Config struct {
 	// Research reads a workshop's runs for its export (with Files); nil:
 	// the export answers 404.
 	Research export.Source
+	// Settings keeps the admin's defaults for workshops; nil: the server's
+	// level is the floor, every config is enabled, and the admin settings
+	// routes answer 404.
+	Settings SettingsStore
 	// RequireWorkshop refuses runs of browsers that joined no workshop.
 	RequireWorkshop bool
 	// Now is the clock of sessions and limits; nil: time.Now.

@@ -79,7 +79,7 @@ func newWorkshopEnv(t *testing.T, require bool) *workshopEnv {
 		t.Fatal(err)
 	}
 	e := &workshopEnv{db: db, files: files, runs: &recordRuns{}, clock: newClock()}
-	e.s = New(Config{Accounts: db, Workshops: db, Research: db, Files: files, Pipeline: e.runs, Catalog: cat, Now: e.clock.Now,
+	e.s = New(Config{Accounts: db, Workshops: db, Research: db, Settings: db, Files: files, Pipeline: e.runs, Catalog: cat, Now: e.clock.Now,
 		PasswordParams: fastParams, SafetyLevel: "youth", Language: "en", RequireWorkshop: require,
 		DeviceKey: []byte("0123456789abcdef0123456789abcdef")})
 	e.ana = login(t, e.s, "ana", "ana's long password")
