@@ -143,7 +143,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		},
 		Filter: filter, JudgeTimeout: s.JudgeTimeout,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
-		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, SwitchTurns: s.SwitchTurns, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
+		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 	})
 	a.Pipeline = p
 	deviceKey, err := loadOrCreateKey(filepath.Join(s.DataDir, "device.key"))
