@@ -33,6 +33,9 @@ func (p *Pool) Report(machine string, pr Probe) {
 	}
 	wasUp := s.up
 	s.up, s.detail, s.checked, s.checkedAt = pr.Up, pr.Detail, true, p.cfg.Now()
+	if wasUp && !pr.Up {
+		s.downs++
+	}
 	if pr.Models != nil {
 		s.has = map[string]bool{}
 		for _, m := range pr.Models {
@@ -69,6 +72,9 @@ func (p *Pool) Fail(machine, detail string) {
 	}
 	wasUp := s.up
 	s.up, s.detail, s.checkedAt = false, detail, p.cfg.Now()
+	if wasUp {
+		s.downs++
+	}
 	p.mu.Unlock()
 	p.transition(machine, wasUp, false, detail)
 }

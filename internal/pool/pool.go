@@ -9,10 +9,11 @@
 //     machines that have it; when none has it at all, every machine);
 //  2. the lowest estimated finish: work queued ahead per slot + this
 //     call's work + a load when the model will not be the loaded one;
-//  3. ties: the machine where the model is loaded, then the first listed.
+//  3. ties: the machine where the model is loaded, then one whose load
+//     evicts nothing, then the first listed.
 //
-// Durations are moving averages per machine and model, seeded with
-// Defaults. With PolicyRoundRobin step 2 and 3 are replaced by taking the
+// Durations are moving averages per machine and model (falling back to
+// the model on any machine, then to any call), seeded with Defaults. With PolicyRoundRobin step 2 and 3 are replaced by taking the
 // machines in turn: the baseline of the class benchmark.
 //
 // The package does no I/O: probes come in through Report and Fail, the
@@ -96,6 +97,7 @@ type state struct {
 	recent     []string        // models routed here since, oldest first
 	capacity   int
 	pending    []*Call
+	downs      int // times the machine left the pool
 }
 
 // New returns a pool of cfg.Machines; every machine counts as healthy
@@ -159,6 +161,15 @@ type Call struct {
 	Work, Load time.Duration
 	started    time.Time
 	done       bool
+	downs      int // the machine's downs when routed
+}
+
+// Stale reports whether the call's machine left the pool since the call
+// was routed: the caller should route it again.
+func (c *Call) Stale() bool {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	return c.m.downs != c.downs
 }
 
 // Route picks the machine for a call of model, never one named in avoid
@@ -171,7 +182,7 @@ func (p *Pool) Route(model string, avoid ...string) *Call {
 	cands := p.candidatesLocked(model, avoid)
 	var best *state
 	var bestFinish, bestWork, bestLoad time.Duration
-	bestLoaded := false
+	bestLoaded, bestFree := false, false
 	if p.cfg.Policy == PolicyRoundRobin {
 		best = cands[p.rr%len(cands)]
 		p.rr++
@@ -180,12 +191,15 @@ func (p *Pool) Route(model string, avoid ...string) *Call {
 		for _, s := range cands {
 			work, load, loaded := p.costLocked(s, model)
 			finish := s.aheadLocked(now) + work + load
-			if best == nil || finish < bestFinish || finish == bestFinish && loaded && !bestLoaded {
-				best, bestFinish, bestWork, bestLoad, bestLoaded = s, finish, work, load, loaded
+			free := len(s.willHoldLocked()) < s.capacity // a load evicts nothing
+			better := best == nil || finish < bestFinish ||
+				finish == bestFinish && (loaded && !bestLoaded || loaded == bestLoaded && free && !bestFree)
+			if better {
+				best, bestFinish, bestWork, bestLoad, bestLoaded, bestFree = s, finish, work, load, loaded, free
 			}
 		}
 	}
-	c := &Call{p: p, m: best, Machine: best.Name, Model: model, Work: bestWork, Load: bestLoad}
+	c := &Call{p: p, m: best, Machine: best.Name, Model: model, Work: bestWork, Load: bestLoad, downs: best.downs}
 	best.pending = append(best.pending, c)
 	best.recent = append(best.recent, model)
 	if len(best.recent) > 64 {

@@ -30,10 +30,12 @@ func (s *stats) load(machine, model string) time.Duration {
 }
 
 // lookup takes the most specific average measured: this machine and
-// model, then the model on any machine, then any model on this machine,
-// then the default.
+// model, then the model on any machine, then any model on any machine,
+// then the default. (Not "any model on this machine": that would make a
+// machine that measured one fast call look faster than a fresh one for
+// every other model.)
 func lookup(m map[key]float64, machine, model string, def time.Duration) time.Duration {
-	for _, k := range []key{{machine, model}, {"", model}, {machine, ""}} {
+	for _, k := range []key{{machine, model}, {"", model}, {"", ""}} {
 		if v, ok := m[k]; ok {
 			return time.Duration(v * float64(time.Second))
 		}
@@ -53,7 +55,7 @@ func (s *stats) observeLoad(machine, model string, d time.Duration) {
 // measurement of an average is taken as it is.
 func observe(m map[key]float64, machine, model string, d time.Duration) {
 	v := d.Seconds()
-	for _, k := range []key{{machine, model}, {"", model}, {machine, ""}} {
+	for _, k := range []key{{machine, model}, {"", model}, {"", ""}} {
 		if old, ok := m[k]; ok {
 			m[k] = old + alpha*(v-old)
 		} else {
