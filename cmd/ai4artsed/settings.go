@@ -75,6 +75,19 @@ type Settings struct {
 
 	Demo bool
 	Sim  SimSettings
+
+	// getenv is the environment loadEnv read, kept for the API keys a
+	// backends file names by variable (api_key_env); nil: none.
+	getenv func(string) string
+}
+
+// secret reads the environment variable key that a backends file names
+// for an API key.
+func (s Settings) secret(key string) string {
+	if s.getenv == nil {
+		return ""
+	}
+	return strings.TrimSpace(s.getenv(key))
 }
 
 // SimSettings are the latency flags of the simulators (README.md, "Commands").
@@ -85,7 +98,8 @@ type SimSettings struct {
 	// CheckpointDelay is the image machine's cost of a checkpoint switch.
 	LoadDelay, CheckpointDelay time.Duration
 	MaxLoadedModels            int
-	// Machines is how many image machines --demo simulates (default 1).
+	// Machines is how many LLM and how many image machines --demo
+	// simulates (default 1 each).
 	Machines int
 }
 
@@ -108,6 +122,7 @@ func defaultSettings() Settings {
 
 // loadEnv applies environment variables (getenv is os.Getenv outside tests).
 func (s *Settings) loadEnv(getenv func(string) string) error {
+	s.getenv = getenv
 	var errs []string
 	str := func(key string, dst *string) {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
@@ -248,7 +263,7 @@ func simFlags(fs *flag.FlagSet, s *SimSettings) {
 	fs.DurationVar(&s.StartupDelay, "startup-delay", s.StartupDelay, "time before the simulators answer health checks")
 	fs.DurationVar(&s.LoadDelay, "load-delay", s.LoadDelay, "simulated LLM model load time when the model is not loaded")
 	fs.IntVar(&s.MaxLoadedModels, "max-loaded-models", s.MaxLoadedModels, "LLM models loaded at once per simulated machine (least recently used evicted); 0 = no limit")
-	fs.IntVar(&s.Machines, "machines", s.Machines, "--demo: image machines to simulate, each a SwarmUI with its ComfyUI")
+	fs.IntVar(&s.Machines, "machines", s.Machines, "--demo: machines to simulate of each kind: Ollamas, and SwarmUIs each with its ComfyUI")
 	fs.DurationVar(&s.CheckpointDelay, "checkpoint-delay", s.CheckpointDelay, "simulated image machine time to switch checkpoints")
 }
 

@@ -35,7 +35,7 @@ func (p *Pipeline) RunHealth(ctx context.Context, interval time.Duration) {
 	for provider := range providers {
 		pl := p.LLMPool(provider)
 		wg.Go(func() {
-			pl.Run(ctx, interval, func(ctx context.Context, name string) pool.Probe { return probeLLM(ctx, p.llmMachine(name)) })
+			pl.Run(ctx, interval, func(ctx context.Context, name string) pool.Probe { return ProbeLLM(ctx, p.llmMachine(name)) })
 		})
 	}
 	if pl := p.ImagePool(); pl != nil {
@@ -52,11 +52,11 @@ func (p *Pipeline) RunHealth(ctx context.Context, interval time.Duration) {
 	wg.Wait()
 }
 
-// probeLLM checks one LLM machine: its model list must come; Ollama's
+// ProbeLLM checks one LLM machine: its model list must come; Ollama's
 // loaded models come along. A server that does not offer a model list
 // (404, not its protocol) is up with its models unknown; one that cannot
 // be reached or answers 5xx is down.
-func probeLLM(ctx context.Context, m *LLMMachine) pool.Probe {
+func ProbeLLM(ctx context.Context, m *LLMMachine) pool.Probe {
 	ml, ok := m.Client.(ModelLister)
 	if !ok {
 		return pool.Probe{Up: true, Detail: "not checked"}

@@ -131,7 +131,7 @@ func TestRoutesToLoadedModel(t *testing.T) {
 			p, db := llmPoolPipeline(t, tt.model, m1.client, m2.client)
 			pl := p.LLMPool(llm.ProviderOllama)
 			for _, name := range pl.Names() {
-				pl.Report(name, probeLLM(context.Background(), p.llmMachine(name)))
+				pl.Report(name, ProbeLLM(context.Background(), p.llmMachine(name)))
 			}
 			id := startInterception(t, p, "c1")
 			if r := waitFinal(t, db, id); r.State != store.StateDone {
