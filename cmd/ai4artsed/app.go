@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
@@ -15,6 +15,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/pool"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
 	"github.com/ai4artsed/ai4artsed/internal/retention"
@@ -106,17 +107,38 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	llmOpts := []llm.Option{llm.WithTimeoutSetting("OLLAMA_TIMEOUT"),
 		llm.WithFirstTokenTimeout(s.OllamaFirstTokenTimeout, "OLLAMA_FIRST_TOKEN_TIMEOUT"),
 		llm.WithIdleTimeout(s.OllamaIdleTimeout, "OLLAMA_IDLE_TIMEOUT"), llm.WithLogger(log.With("component", "llm"))}
-	a.Ollama = llm.NewOllama(s.OllamaURL, &http.Client{}, s.OllamaTimeout, llmOpts...)
-	router := &llm.Router{Ollama: a.Ollama}
-	if s.OpenAIBaseURL != "" {
-		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout, llmOpts...)
+	bf, probs := pool.Load(s.ConfigDir)
+	if len(probs) > 0 {
+		var lines []string
+		for _, p := range probs {
+			lines = append(lines, p.String())
+		}
+		return nil, fmt.Errorf("backends file: %s", strings.Join(lines, "; "))
 	}
-	machines := newImages(s, log)
+	llms := newLLMMachines(s, bf, llmOpts)
+	router := &llm.Router{}
+	var llmMachines []*pipeline.LLMMachine
+	for _, m := range llms {
+		llmMachines = append(llmMachines, m.m)
+		switch c := m.m.Client.(type) {
+		case *llm.Ollama:
+			if router.Ollama == nil {
+				router.Ollama, a.Ollama = c, c
+			}
+		case *llm.OpenAI:
+			if router.OpenAI == nil {
+				router.OpenAI = c
+			}
+		}
+		log.Info("llm machine", "name", m.m.Name, "kind", m.m.Provider, "url", redact.URL(m.url),
+			"slots", cmpOr(m.m.Slots, s.LLMSlots), "models", m.m.Models, "labels", m.m.Labels)
+	}
+	machines := newImages(s, bf, log)
 	a.Images, a.Supervisor = machines[0].images, machines[0].sup
 	var imageMachines []*pipeline.Images
-	for i, m := range machines {
+	for _, m := range machines {
 		log.Info("image machine", "name", m.name, "swarmui", redact.URL(m.swarmURL), "comfyui", redact.URL(m.comfyURL),
-			"slots", s.ImageSlots, "auto_start", s.SwarmAutoStart && i == 0)
+			"slots", cmpOr(m.images.Slots, s.ImageSlots), "auto_start", m.autoStart, "models", m.images.Models, "labels", m.images.Labels)
 		a.closers = append(a.closers, func() { _ = m.sup.Close() })
 		imageMachines = append(imageMachines, m.images)
 	}
@@ -126,26 +148,31 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}
 	a.Hub = events.NewHub(db)
 	var p *pipeline.Pipeline
-	backends := &backendLister{s: s, machines: machines, ollama: a.Ollama,
-		queue: func(m string) (int, int, int) { q := p.ImageQueue(m); return q.Waiting(), q.InUse(), q.Slots() }}
+	backends := &backendLister{llms: llms, machines: machines, p: func() *pipeline.Pipeline { return p }}
 	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
 		Queues:      func() map[string]*queue.Queue { return p.Queues() },
 		ImageQueues: func() map[string]*queue.Queue { return p.ImageQueues() },
 		Subscribers: a.Hub.Subscribers,
 		ActiveRuns:  func() int { return p.Active() },
 		Backends:    backends,
+		Loaded:      backends.Loaded,
 	})
 	p = pipeline.New(pipeline.Config{
-		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, ImageMachines: imageMachines, Files: files, Logger: log, Metrics: metrics,
+		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, ImageMachines: imageMachines, LLMMachines: llmMachines,
+		Routing: pool.Policy(s.Routing), Files: files, Logger: log, Metrics: metrics,
 		Models: pipeline.Models{
 			Interception: s.ModelInterception, Safety: s.ModelSafety,
 			Translation: s.ModelTranslation, Optimization: s.ModelOptimization, Vision: s.ModelVision,
 		},
 		Filter: filter, JudgeTimeout: s.JudgeTimeout,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
-		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, SwitchTurns: s.SwitchTurns, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
+		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 	})
 	a.Pipeline = p
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); p.RunHealth(healthCtx, s.HealthInterval) }()
+	a.closers = append(a.closers, func() { stopHealth(); <-healthDone })
 	deviceKey, err := loadOrCreateKey(filepath.Join(s.DataDir, "device.key"))
 	if err != nil {
 		return nil, err
@@ -188,4 +215,11 @@ func (a *App) closeAll() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }

@@ -34,10 +34,11 @@ type job struct {
 	start      time.Time
 	first      time.Time // first token out
 	tokens     []string
-	doneReason string // "stop" or "length"
-	promptSize int    // prompt token count after truncation
-	thinking   bool   // tokens go out as thinking text
-	running    bool   // holds a parallel slot
+	doneReason string        // "stop" or "length"
+	promptSize int           // prompt token count after truncation
+	thinking   bool          // tokens go out as thinking text
+	running    bool          // holds a parallel slot
+	loadWait   time.Duration // time spent waiting for the model to load
 	keepAlive  json.RawMessage
 }
 
@@ -100,7 +101,9 @@ func (j *job) acquire(ctx context.Context) error {
 	j.s.maxInFlight = max(j.s.maxInFlight, j.s.inFlight)
 	j.s.reqs[j.idx].Running = now
 	j.s.mu.Unlock()
-	return j.s.load(ctx, j.model, j.keepAlive)
+	err := j.s.load(ctx, j.model, j.keepAlive)
+	j.loadWait = time.Since(now)
+	return err
 }
 
 // pace waits for a slot, then emits the tokens with the configured delays.
@@ -195,12 +198,14 @@ func (j *job) metrics() metrics {
 	if first.IsZero() {
 		first = end
 	}
+	// As Ollama does, load_duration is the time the model took to load
+	// (about nothing when it was loaded already).
 	wait := first.Sub(j.start)
 	return metrics{
 		TotalDuration:      int64(end.Sub(j.start)) + 1,
-		LoadDuration:       int64(wait/2) + 1,
+		LoadDuration:       int64(j.loadWait) + 1,
 		PromptEvalCount:    j.promptSize,
-		PromptEvalDuration: int64(wait-wait/2) + 1,
+		PromptEvalDuration: int64(max(wait-j.loadWait, 0)) + 1,
 		EvalCount:          len(j.tokens),
 		EvalDuration:       int64(end.Sub(first)) + 1,
 	}

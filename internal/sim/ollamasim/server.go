@@ -185,6 +185,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/chat", s.handleChat)
 	mux.HandleFunc("POST /api/generate", s.handleGenerate)
 	mux.HandleFunc("POST /v1/chat/completions", s.handleOpenAI)
+	mux.HandleFunc("GET /v1/models", s.handleOpenAIModels)
 	return mux
 }
 
