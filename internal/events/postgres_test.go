@@ -208,3 +208,64 @@ func TestWatchAndTransientAcrossReplicasOnPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowerCatchesUpAfterListenerLoss kills every listening connection
+// of the schema while a run on A goes on: the listeners connect again and
+// B's follower reads what it missed, long before its 5 s fallback poll.
+func TestFollowerCatchesUpAfterListenerLoss(t *testing.T) {
+	dbURL := schemaURL(t)
+	dbA, a := replica(t, dbURL)
+	_, b := replica(t, dbURL)
+	ctx := context.Background()
+	if err := dbA.CreateRun(ctx, &store.Run{ID: "r1", Owner: "a", State: store.StateRunning}); err != nil {
+		t.Fatal(err)
+	}
+	a.Open("r1")
+	if _, err := a.Publish(ctx, "r1", api.RunEvent{RunID: "r1", State: api.StateRunning}); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan events.Event, 100)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- b.Follow(ctx, "r1", 0, events.Watcher{Event: func(e events.Event) error { got <- e; return nil }})
+	}()
+	if e := <-got; e.Seq != 1 {
+		t.Fatalf("first = %+v", e)
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var killed int
+	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE query = 'LISTEN "ai4artsed_' || left(md5(current_schema()), 16) || '"'`).Scan(&killed); err != nil || killed != 2 {
+		t.Fatalf("terminated %d listeners, %v; want 2", killed, err)
+	}
+	lost := time.Now()
+	for i := range 5 {
+		if _, err := a.Publish(ctx, "r1", api.ChunkEvent{Stage: 2, Text: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Publish(ctx, "r1", api.DoneEvent{State: api.StateDone}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("B's follower did not catch up within 3 s of the listener loss")
+	}
+	t.Logf("caught up %v after the listeners were killed", time.Since(lost))
+	close(got)
+	var seqs []int64
+	for e := range got {
+		seqs = append(seqs, e.Seq)
+	}
+	if !slices.Equal(seqs, []int64{2, 3, 4, 5, 6, 7}) {
+		t.Fatalf("after the loss B got %v", seqs)
+	}
+}
