@@ -65,7 +65,8 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	// The data dir lock comes before anything that reads or changes state
 	// (the store's InterruptUnfinished above all), so a second process on
 	// the same dir changes nothing. With PostgreSQL it still guards the
-	// media files; several replicas sharing one database are a later issue.
+	// data dir; replicas sharing the database each have their own
+	// (docs/deploy.md, "How replicas cooperate").
 	lock, err := datadir.Lock(s.DataDir)
 	if err != nil {
 		return nil, err
