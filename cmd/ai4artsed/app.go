@@ -42,6 +42,9 @@ type App struct {
 	Files      *media.Files
 	Ollama     *llm.Ollama
 	Demo       *demoSims // nil unless --demo
+
+	closers []func()
+
 	// Replica is this server's id among the replicas sharing a PostgreSQL
 	// store; empty with SQLite (docs/deploy.md, "How replicas cooperate").
 	Replica string
@@ -49,8 +52,6 @@ type App struct {
 	// use it to play a replica that died).
 	member    *replica.Member
 	stopLease context.CancelFunc
-
-	closers []func()
 }
 
 // NewApp builds every part from the settings. With s.Demo the simulators are
