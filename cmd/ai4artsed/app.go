@@ -18,6 +18,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/pool"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
+	"github.com/ai4artsed/ai4artsed/internal/replica"
 	"github.com/ai4artsed/ai4artsed/internal/retention"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
@@ -44,6 +45,14 @@ type App struct {
 	Demo       *demoSims // nil unless --demo
 
 	closers []func()
+
+	// Replica is this server's id among the replicas sharing a PostgreSQL
+	// store; empty with SQLite (docs/deploy.md, "How replicas cooperate").
+	Replica string
+	// member holds the replica's lease; stopLease ends its renewal (tests
+	// use it to play a replica that died).
+	member    *replica.Member
+	stopLease context.CancelFunc
 }
 
 // NewApp builds every part from the settings. With s.Demo the simulators are
@@ -58,7 +67,8 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	// The data dir lock comes before anything that reads or changes state
 	// (the store's InterruptUnfinished above all), so a second process on
 	// the same dir changes nothing. With PostgreSQL it still guards the
-	// media files; several replicas sharing one database are a later issue.
+	// data dir; replicas sharing the database each have their own
+	// (docs/deploy.md, "How replicas cooperate").
 	lock, err := datadir.Lock(s.DataDir)
 	if err != nil {
 		return nil, err
@@ -91,12 +101,28 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}
 	a.Store = db
 	a.closers = append(a.closers, func() { _ = db.Close() })
-	ids, err := db.InterruptUnfinished(ctx, time.Now(), pipeline.Ending)
-	if err != nil {
-		return nil, fmt.Errorf("store: interrupt unfinished runs: %w", err)
-	}
-	if len(ids) > 0 {
-		log.Warn("runs left unfinished by the previous process are now interrupted", "count", len(ids))
+	shared, _ := db.(sharedStore)
+	if shared != nil {
+		// Replicas may share the database: only the runs of dead
+		// replicas are ended, never those of live ones.
+		a.Replica = replica.NewID()
+		a.member = &replica.Member{ID: a.Replica, Store: shared, End: pipeline.Ending, Log: log.With("component", "replica")}
+		ids, err := a.member.Join(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("store: join the replicas: %w", err)
+		}
+		log.Info("replica joined", "replica", a.Replica, "pool_max_conns", shared.PoolSize())
+		if len(ids) > 0 {
+			log.Warn("runs left unfinished by a replica that stopped are now interrupted", "count", len(ids))
+		}
+	} else {
+		ids, err := db.InterruptUnfinished(ctx, time.Now(), pipeline.Ending)
+		if err != nil {
+			return nil, fmt.Errorf("store: interrupt unfinished runs: %w", err)
+		}
+		if len(ids) > 0 {
+			log.Warn("runs left unfinished by the previous process are now interrupted", "count", len(ids))
+		}
 	}
 	files, err := media.NewFiles(filepath.Join(s.DataDir, "media"))
 	if err != nil {
@@ -146,8 +172,12 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if err != nil {
 		return nil, fmt.Errorf("safety filter: %w", err)
 	}
-	a.Hub = events.NewHub(db)
 	var p *pipeline.Pipeline
+	var hubOpts []events.Option
+	if shared != nil {
+		hubOpts = append(hubOpts, events.WithBus(shared), events.WithCancel(func(id string) { p.CancelLocal(id) }))
+	}
+	a.Hub = events.NewHub(db, hubOpts...)
 	backends := &backendLister{llms: llms, machines: machines, p: func() *pipeline.Pipeline { return p }}
 	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
 		Queues:      func() map[string]*queue.Queue { return p.Queues() },
@@ -167,8 +197,12 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Filter: filter, JudgeTimeout: s.JudgeTimeout,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
 		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
+		Replica: a.Replica, Requests: shared,
 	})
 	a.Pipeline = p
+	if shared != nil {
+		a.startReplica(shared)
+	}
 	healthCtx, stopHealth := context.WithCancel(context.Background())
 	healthDone := make(chan struct{})
 	go func() { defer close(healthDone); p.RunHealth(healthCtx, s.HealthInterval) }()
@@ -191,6 +225,45 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop, Research: db, Settings: db,
 	})
 	return a, nil
+}
+
+// sharedStore is a store several replicas may share: PostgreSQL.
+type sharedStore interface {
+	store.Replicas
+	events.Bus
+	PoolSize() int
+}
+
+// startReplica relays events between the replicas and renews the lease
+// until the app closes; a clean close gives the lease up, after the
+// pipeline has ended its runs.
+func (a *App) startReplica(shared sharedStore) {
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayed := make(chan struct{})
+	go func() { defer close(relayed); _ = a.Hub.Run(relayCtx) }()
+	leaseCtx, stopLease := context.WithCancel(context.Background())
+	a.stopLease = stopLease
+	a.member.Cancel = func(id string) { a.Pipeline.CancelLocal(id) }
+	a.member.Lost = func() { a.Pipeline.InterruptAll() }
+	renewed := make(chan struct{})
+	go func() { defer close(renewed); a.member.Run(leaseCtx) }()
+	a.closers = append(a.closers, func() {
+		stopRelay()
+		<-relayed
+		select {
+		case <-leaseCtx.Done():
+			<-renewed
+			return // stopped: a replica that died leaves no word
+		default:
+		}
+		stopLease()
+		<-renewed
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.member.Leave(ctx); err != nil {
+			a.Log.Warn("replica lease not given up", "err", err)
+		}
+	})
 }
 
 // openStore opens PostgreSQL when AI4ARTSED_DATABASE_URL is set, else

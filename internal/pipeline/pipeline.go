@@ -45,6 +45,12 @@ type Metrics interface {
 	RunFinished(state store.State)
 }
 
+// CancelRequester records a cancel of a run executing on another replica
+// and tells that replica: the PostgreSQL store's RequestCancel.
+type CancelRequester interface {
+	RequestCancel(ctx context.Context, id string) error
+}
+
 // Models names the model of each LLM role (`ollama/NAME` or `openai/NAME`).
 // Safety is the text judge, Vision the image check after stage 4.
 type Models struct {
@@ -94,6 +100,12 @@ type Config struct {
 	ImageSlots    int
 	MaxRunsClient int // unfinished runs per client
 	IdleCancel    time.Duration
+	// Replica is this server's id among the replicas sharing one
+	// PostgreSQL store, empty for a single process (docs/deploy.md, "How
+	// replicas cooperate"). Runs record it as their owner, and a cancel of
+	// a run that is not executing here goes to Requests.
+	Replica  string
+	Requests CancelRequester
 	// RepairPause is the first pause before a run whose store writes
 	// failed is written again (default 1s; it doubles up to 30s).
 	RepairPause time.Duration
@@ -203,7 +215,7 @@ func (p *Pipeline) Start(ctx context.Context, req Request) (*store.Run, error) {
 	now := p.cfg.Now().UTC()
 	run := &store.Run{
 		ID: newID(), ClientID: req.ClientID, Stages: req.Stages, Lang: req.Lang,
-		Input: input, State: store.StateQueued, CreatedAt: now, UpdatedAt: now,
+		Input: input, State: store.StateQueued, CreatedAt: now, UpdatedAt: now, Owner: p.cfg.Replica,
 	}
 	runCtx, cancel := context.WithCancelCause(context.Background())
 	x := &execution{p: p, run: run, req: req, ctx: runCtx, cancel: cancel, arrival: now, started: now}
@@ -282,13 +294,23 @@ func (p *Pipeline) checkQueue(req Request) error {
 }
 
 // Cancel stops a queued or running run; its backend work is stopped too.
+// With replicas, a run executing on another one is stopped there: the
+// request goes through the store, and its owner cancels it (CancelLocal).
 func (p *Pipeline) Cancel(ctx context.Context, id string) error {
-	p.mu.Lock()
-	x := p.active[id]
-	p.mu.Unlock()
-	if x != nil {
-		x.cancel(fault.ErrCancelled)
+	if p.CancelLocal(id) {
 		return nil
+	}
+	if p.cfg.Replica != "" && p.cfg.Requests != nil {
+		err := p.cfg.Requests.RequestCancel(ctx, id)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("run %q: %w", id, fault.ErrNotFound)
+		case errors.Is(err, store.ErrConflict):
+			return fmt.Errorf("run %q: %w", id, fault.ErrFinished)
+		}
+		return err
 	}
 	if _, err := p.cfg.Store.GetRun(ctx, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -297,6 +319,31 @@ func (p *Pipeline) Cancel(ctx context.Context, id string) error {
 		return err
 	}
 	return fmt.Errorf("run %q: %w", id, fault.ErrFinished)
+}
+
+// CancelLocal cancels run id if it executes here and reports whether it
+// does.
+func (p *Pipeline) CancelLocal(id string) bool {
+	p.mu.Lock()
+	x := p.active[id]
+	p.mu.Unlock()
+	if x == nil {
+		return false
+	}
+	x.cancel(fault.ErrCancelled)
+	return true
+}
+
+// InterruptAll interrupts every run executing here and keeps taking new
+// ones: what a replica does when it learns that the others declared it dead
+// and interrupted its runs in the store.
+func (p *Pipeline) InterruptAll() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, x := range p.active {
+		x.cancel(fault.ErrInterrupted)
+	}
+	return len(p.active)
 }
 
 // Active is the number of runs not yet finished.
