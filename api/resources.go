@@ -112,6 +112,13 @@ type Info struct {
 
 // Health is the answer of GET /healthz.
 type Health struct {
-	// Status is "ok".
+	// Status is HealthOK (200), or HealthDraining (503) while the server
+	// stops: it takes no new runs and lets those in flight finish.
 	Status string `json:"status"`
 }
+
+// Health statuses.
+const (
+	HealthOK       = "ok"
+	HealthDraining = "draining"
+)

@@ -40,9 +40,13 @@ type App struct {
 	Images   *pipeline.Images
 	// Supervisor starts SwarmUI on demand.
 	Supervisor *supervisor.Supervisor
-	Files      *media.Files
-	Ollama     *llm.Ollama
-	Demo       *demoSims // nil unless --demo
+	// Media keeps uploads and generated images: Files, or the PostgreSQL
+	// table (Settings.MediaDir says which).
+	Media media.Blobs
+	// Files is the media directory; nil when the media live in PostgreSQL.
+	Files  *media.Files
+	Ollama *llm.Ollama
+	Demo   *demoSims // nil unless --demo
 
 	closers []func()
 
@@ -66,9 +70,9 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}()
 	// The data dir lock comes before anything that reads or changes state
 	// (the store's InterruptUnfinished above all), so a second process on
-	// the same dir changes nothing. With PostgreSQL it still guards the
-	// data dir; replicas sharing the database each have their own
-	// (docs/deploy.md, "How replicas cooperate").
+	// the same dir changes nothing. Replicas sharing one PostgreSQL
+	// database each have a data dir of their own (docs/deploy.md, "How
+	// replicas cooperate").
 	lock, err := datadir.Lock(s.DataDir)
 	if err != nil {
 		return nil, err
@@ -124,12 +128,12 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 			log.Warn("runs left unfinished by the previous process are now interrupted", "count", len(ids))
 		}
 	}
-	files, err := media.NewFiles(filepath.Join(s.DataDir, "media"))
+	files, err := openMedia(s, db)
 	if err != nil {
 		return nil, err
 	}
-
-	a.Files = files
+	a.Media = files
+	a.Files, _ = files.(*media.Files)
 	llmOpts := []llm.Option{llm.WithTimeoutSetting("OLLAMA_TIMEOUT"),
 		llm.WithFirstTokenTimeout(s.OllamaFirstTokenTimeout, "OLLAMA_FIRST_TOKEN_TIMEOUT"),
 		llm.WithIdleTimeout(s.OllamaIdleTimeout, "OLLAMA_IDLE_TIMEOUT"), llm.WithLogger(log.With("component", "llm"))}
@@ -159,7 +163,8 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		log.Info("llm machine", "name", m.m.Name, "kind", m.m.Provider, "url", redact.URL(m.url),
 			"slots", cmpOr(m.m.Slots, s.LLMSlots), "models", m.m.Models, "labels", m.m.Labels)
 	}
-	machines := newImages(s, bf, log)
+	pg, _ := db.(*postgres.DB)
+	machines := newImages(s, bf, log, pg)
 	a.Images, a.Supervisor = machines[0].images, machines[0].sup
 	var imageMachines []*pipeline.Images
 	for _, m := range machines {
@@ -210,6 +215,13 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	deviceKey, err := loadOrCreateKey(filepath.Join(s.DataDir, "device.key"))
 	if err != nil {
 		return nil, err
+	}
+	if pg != nil {
+		// Replicas share one key, or a device cookie signed by one would
+		// be refused by the others: the first server's is kept.
+		if deviceKey, err = pg.SharedKey(ctx, "device", deviceKey); err != nil {
+			return nil, err
+		}
 	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	sweeper := &retention.Sweeper{Store: db, Files: files, MaxAge: s.Retention, Log: log}
@@ -273,6 +285,18 @@ func openStore(ctx context.Context, s Settings) (store.Store, error) {
 		return postgres.Open(ctx, s.DatabaseURL)
 	}
 	return sqlite.Open(ctx, filepath.Join(s.DataDir, "ai4artsed.db"))
+}
+
+// openMedia opens where uploads and images are kept: AI4ARTSED_MEDIA_DIR
+// when set (a directory every replica mounts), else the PostgreSQL store's
+// table, else media/ in the data dir (docs/deploy.md).
+func openMedia(s Settings, db store.Store) (media.Blobs, error) {
+	if s.MediaDir == "" {
+		if pg, ok := db.(*postgres.DB); ok {
+			return pg.Blobs(), nil
+		}
+	}
+	return media.NewFiles(s.mediaWhere())
 }
 
 // Shutdown ends streams, interrupts runs within ctx and closes everything.

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +20,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/pool"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
 	"github.com/ai4artsed/ai4artsed/internal/supervisor"
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
@@ -62,7 +67,10 @@ func imageConfigs(s Settings, bf *pool.File) []pool.MachineConfig {
 // newImages builds the clients, supervisor and health probe of each image
 // machine; a machine is started on demand when it has a start command
 // (from the environment: only the first) and SWARMUI_AUTO_START allows.
-func newImages(s Settings, bf *pool.File, log *slog.Logger) []imageMachine {
+//
+// With PostgreSQL (pg not nil) a start takes an advisory lock first, so of
+// several replicas only one starts a machine (docs/deploy.md).
+func newImages(s Settings, bf *pool.File, log *slog.Logger, pg *postgres.DB) []imageMachine {
 	hc := &http.Client{}
 	fromFile := bf != nil && len(bf.Image()) > 0
 	var out []imageMachine
@@ -72,12 +80,16 @@ func newImages(s Settings, bf *pool.File, log *slog.Logger) []imageMachine {
 			swarmURL, comfyURL = "", mc.URL
 		}
 		autoStart := s.SwarmAutoStart && (i == 0 || fromFile && mc.StartCommand != "")
-		sup := supervisor.New(supervisor.Config{
+		cfg := supervisor.Config{
 			SwarmURL: swarmURL, ComfyURL: comfyURL, AutoStart: autoStart,
 			StartCommand: mc.StartCommand, StartupTimeout: s.SwarmStartupTimeout,
 			Interval: s.SwarmHealthInterval, Backoff: s.SwarmBackoff, StopOnExit: s.SwarmStopOnExit,
 			Logger: log.With("component", "supervisor", "machine", mc.Name),
-		})
+		}
+		if pg != nil && cfg.AutoStart {
+			cfg.StartLock = pgStartLock{db: pg, key: "ai4artsed swarmui start " + startLockKey(cmp.Or(swarmURL, comfyURL))}
+		}
+		sup := supervisor.New(cfg)
 		im := &pipeline.Images{Comfy: comfy.New(comfyURL, hc), Starter: sup, Timeout: s.GenerationTimeout, Machine: mc.Name,
 			Slots: mc.Slots, Models: mc.Models, Labels: mc.Labels}
 		var sw *swarm.Client
@@ -90,6 +102,33 @@ func newImages(s Settings, bf *pool.File, log *slog.Logger) []imageMachine {
 		out = append(out, imageMachine{name: mc.Name, swarmURL: swarmURL, comfyURL: comfyURL, sup: sup, images: im, autoStart: autoStart})
 	}
 	return out
+}
+
+// pgStartLock is the start lock of one image machine: a PostgreSQL
+// advisory lock shared by every replica on the database.
+type pgStartLock struct {
+	db  *postgres.DB
+	key string
+}
+
+func (l pgStartLock) TryLock(ctx context.Context) (func(), bool, error) {
+	return l.db.TryLock(ctx, l.key)
+}
+
+// startLockKey names an image machine for its start lock: its URL, and for
+// a loopback URL this host's name too, as 127.0.0.1 on each host is a
+// machine of its own.
+func startLockKey(machineURL string) string {
+	u, err := url.Parse(machineURL)
+	if err != nil {
+		return machineURL
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		name, _ := os.Hostname()
+		return name + " " + u.Host
+	}
+	return u.Host
 }
 
 // newLLMMachines builds the LLM machines: the backends file's, else one

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,13 @@ type Settings struct {
 	// Retention is how long runs, events, media, uploads and devices are
 	// kept (AI4ARTSED_RETENTION: "30d" or a Go duration; default 30 days).
 	Retention time.Duration
+	// MediaDir is where uploads and generated images are kept
+	// (AI4ARTSED_MEDIA_DIR): empty means DataDir/media with SQLite and
+	// the database with PostgreSQL (docs/deploy.md).
+	MediaDir string
+	// ShutdownGrace is how long runs in flight may take to finish after
+	// SIGTERM before they are interrupted (AI4ARTSED_SHUTDOWN_GRACE).
+	ShutdownGrace time.Duration
 
 	OllamaURL                                                           string
 	OllamaTimeout                                                       time.Duration
@@ -116,7 +124,8 @@ func defaultSettings() Settings {
 		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
 		SwarmAutoStart: true, SwarmStartupTimeout: 120 * time.Second, SwarmHealthInterval: 2 * time.Second,
 		GenerationTimeout: 10 * time.Minute, PasswordParams: auth.DefaultParams(), Retention: 30 * 24 * time.Hour,
-		Sim: SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond, Machines: 1},
+		ShutdownGrace: 60 * time.Second,
+		Sim:           SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond, Machines: 1},
 	}
 }
 
@@ -163,6 +172,8 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	str("AI4ARTSED_ADDR", &s.Addr)
 	str("AI4ARTSED_DATA_DIR", &s.DataDir)
 	str("AI4ARTSED_DATABASE_URL", &s.DatabaseURL)
+	str("AI4ARTSED_MEDIA_DIR", &s.MediaDir)
+	dur("AI4ARTSED_SHUTDOWN_GRACE", &s.ShutdownGrace)
 	str("AI4ARTSED_CONFIG_DIR", &s.ConfigDir)
 	str("AI4ARTSED_SAFETY_LEVEL", &s.SafetyLevel)
 	str("AI4ARTSED_LANGUAGE", &s.Language)
@@ -244,6 +255,17 @@ func (s *Settings) validate() error {
 	return nil
 }
 
+// mediaWhere says where uploads and images are kept, for the log.
+func (s Settings) mediaWhere() string {
+	switch {
+	case s.MediaDir != "":
+		return s.MediaDir
+	case s.DatabaseURL != "":
+		return "database"
+	}
+	return filepath.Join(s.DataDir, "media")
+}
+
 func parseSeconds(v string) (time.Duration, error) {
 	if d, err := time.ParseDuration(v); err == nil {
 		return d, nil
@@ -271,7 +293,8 @@ func simFlags(fs *flag.FlagSet, s *SimSettings) {
 // every URL, redacted.
 func (s Settings) logAttrs() []any {
 	return []any{
-		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "config_dir", s.ConfigDir,
+		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "media", s.mediaWhere(), "config_dir", s.ConfigDir,
+		"shutdown_grace", s.ShutdownGrace,
 		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "image_slots", s.ImageSlots, "routing", s.Routing, "health_interval", s.HealthInterval, "queue_max", s.QueueMax,
 		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken), "require_workshop", s.RequireWorkshop, "retention", s.Retention,
 		"ollama_url", redactList(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,

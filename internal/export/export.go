@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/media"
@@ -31,10 +30,10 @@ type Source interface {
 	WorkshopRuns(ctx context.Context, id string, after store.RunCursor, limit int) ([]store.Run, error)
 }
 
-// Files opens stored media by content hash and extension; *media.Files
-// implements it.
+// Files opens stored media by content hash and extension; media.Blobs
+// (a directory or PostgreSQL) implements it.
 type Files interface {
-	Open(hash, ext string) (*os.File, error)
+	Open(ctx context.Context, hash, ext string) (media.Blob, error)
 }
 
 // DefaultPageSize is how many runs an export reads at once.
@@ -122,7 +121,7 @@ func (e *Exporter) Write(ctx context.Context, w io.Writer, ws store.Workshop) (C
 	if c.Runs > 0 {
 		err = e.each(ctx, ws.ID, &end, func(r *store.Run) error {
 			for i, m := range r.Media {
-				ok, err := e.copyMedia(zw, r, i, m, buf)
+				ok, err := e.copyMedia(ctx, zw, r, i, m, buf)
 				if err != nil {
 					return err
 				}
@@ -190,8 +189,8 @@ func beyond(r store.Run, end store.RunCursor) bool {
 
 // copyMedia copies image i of run r into the archive; false when its file
 // is gone.
-func (e *Exporter) copyMedia(zw *zip.Writer, r *store.Run, i int, m store.Media, buf []byte) (bool, error) {
-	src, err := e.files.Open(m.Hash, media.ExtFor(m.Mime))
+func (e *Exporter) copyMedia(ctx context.Context, zw *zip.Writer, r *store.Run, i int, m store.Media, buf []byte) (bool, error) {
+	src, err := e.files.Open(ctx, m.Hash, media.ExtFor(m.Mime))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}

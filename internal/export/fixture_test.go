@@ -94,7 +94,7 @@ func (f *fixture) run(tb testing.TB, id, dev string, st store.State, at time.Tim
 // image stores data as image n of run id and returns its record.
 func (f *fixture) image(tb testing.TB, runID, id string, data []byte, seed uint64, at time.Time) store.Media {
 	tb.Helper()
-	hash, err := f.files.Put(data, ".png")
+	hash, err := f.files.Put(context.Background(), data, ".png")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func exportFixture(t *testing.T, e *workshopEnv) (api.Workshop, *http.Cookie, []
 		t.Fatal(err)
 	}
 	img := []byte("\x89PNG\r\n\x1a\n not really an image, but its bytes must come back unchanged")
-	hash, err := e.files.Put(img, ".png")
+	hash, err := e.files.Put(context.Background(), img, ".png")
 	if err != nil {
 		t.Fatal(err)
 	}

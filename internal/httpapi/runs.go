@@ -14,6 +14,13 @@ import (
 
 // createRun starts a run (docs/api.md, "Runs").
 func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
+	s.starting.Add(1) // before the check: Drain's caller sees us or we see it
+	defer s.starting.Add(-1)
+	if s.draining.Load() {
+		w.Header().Set("Retry-After", "1")
+		s.fail(w, r, fault.ErrShuttingDown)
+		return
+	}
 	var body api.RunRequest
 	if !s.decodeJSON(w, r, &body) {
 		return

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/api"
@@ -53,7 +54,9 @@ type Config struct {
 	Store    Store
 	Hub      Follower
 	Catalog  *catalog.Catalog
-	Files    *media.Files
+	// Files keeps uploads and generated images (the data dir, a shared
+	// directory or PostgreSQL: docs/deploy.md).
+	Files media.Blobs
 	// Images checks uploaded images and bounds how many are decoded at
 	// once; nil means media.NewChecker with its defaults.
 	Images   *media.Checker
@@ -104,8 +107,10 @@ type Server struct {
 	handler http.Handler
 	mux     *http.ServeMux
 
-	once sync.Once
-	quit chan struct{} // closed on shutdown: ends every SSE stream
+	once     sync.Once
+	quit     chan struct{} // closed on shutdown: ends every SSE stream
+	draining atomic.Bool   // set by Drain: no new runs, /healthz 503
+	starting atomic.Int64  // POST /api/runs requests past the draining check
 
 	accounts                 Accounts
 	loginByName, loginByAddr *auth.Limiter

@@ -186,7 +186,7 @@ func (x *execution) uploadImages(ctx context.Context, im *Images) ([]string, err
 		if err != nil {
 			return nil, fmt.Errorf("upload %q: %w", id, fault.ErrUnknownUpload)
 		}
-		f, err := x.p.cfg.Files.Open(u.Hash, media.ExtFor(u.Mime))
+		f, err := x.p.cfg.Files.Open(ctx, u.Hash, media.ExtFor(u.Mime))
 		if err != nil {
 			return nil, fmt.Errorf("upload %q: open: %w", id, err)
 		}

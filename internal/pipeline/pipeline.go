@@ -75,7 +75,8 @@ type Config struct {
 	// Routing is the policy of both pools (AI4ARTSED_ROUTING; "" is
 	// pool.PolicyModels).
 	Routing pool.Policy
-	Files   *media.Files
+	// Files keeps uploads and generated images.
+	Files   media.Blobs
 	Models  Models
 	Logger  *slog.Logger
 	Metrics Metrics // optional

@@ -89,6 +89,10 @@ type Config struct {
 	TailBytes  int // how much of the process output to keep for errors
 	Logger     *slog.Logger
 	HTTPClient *http.Client // probe client; per-probe timeouts come from contexts
+	// StartLock, when set, is taken before every start: of several servers
+	// sharing the machine only its holder starts SwarmUI, the others wait
+	// for it to answer. The holder keeps it while its process lives.
+	StartLock StartLock
 }
 
 // State is the supervisor's view of the backend.
