@@ -100,6 +100,7 @@ func (j *job) acquire(ctx context.Context) error {
 	j.s.maxInFlight = max(j.s.maxInFlight, j.s.inFlight)
 	j.s.reqs[j.idx].Running = now
 	j.s.mu.Unlock()
+	j.s.busy.Begin()
 	return j.s.load(ctx, j.model, j.keepAlive)
 }
 
@@ -171,8 +172,11 @@ func (j *job) finish(path string, err error) {
 		rec.Status = http.StatusInternalServerError
 	}
 	j.s.mu.Unlock()
-	if j.running && j.s.slots != nil {
-		<-j.s.slots
+	if j.running {
+		j.s.busy.End()
+		if j.s.slots != nil {
+			<-j.s.slots
+		}
 	}
 	j.s.log.Debug("ollamasim: generation", "path", path, "tokens", len(j.tokens), "cancelled", cancelled,
 		"failed", failed, "repeat_cut", cut, "duration", now.Sub(j.start))

@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/sim/simstat"
 )
 
 // Version is what GET /api/version reports.
@@ -136,6 +138,8 @@ type Server struct {
 	inFlight    int
 	maxInFlight int
 	waiting     int
+	maxRequests int                  // most generations waiting or running at once
+	busy        simstat.Busy         // time with a generation holding a slot
 	loaded      map[string]time.Time // model → expiry, for /api/ps
 	lastUsed    map[string]time.Time // model → last generation start, for eviction
 	readyAt     map[string]time.Time // model → when its current load ends
@@ -231,6 +235,20 @@ func (s *Server) MaxInFlight() int {
 	return s.maxInFlight
 }
 
+// MaxRequests returns the most generations the server had at once,
+// waiting for a Parallel slot or running: the calls its clients had open.
+func (s *Server) MaxRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxRequests
+}
+
+// Busy returns how long at least one generation held a Parallel slot
+// (model loads included).
+func (s *Server) Busy() time.Duration {
+	return s.busy.Total()
+}
+
 // WaitRequests blocks until at least n requests have been recorded or ctx
 // ends.
 func (s *Server) WaitRequests(ctx context.Context, n int) error {
@@ -257,6 +275,7 @@ func (s *Server) record(rec Recorded, waiting bool) int {
 	defer s.mu.Unlock()
 	if waiting {
 		s.waiting++
+		s.maxRequests = max(s.maxRequests, s.waiting+s.inFlight)
 	}
 	s.reqs = append(s.reqs, rec)
 	close(s.arrived)
