@@ -39,6 +39,8 @@ type job struct {
 	thinking   bool   // tokens go out as thinking text
 	running    bool   // holds a parallel slot
 	keepAlive  json.RawMessage
+	closed     bool // counted out of the open requests (see close)
+	busy       bool // counted in Busy until close
 }
 
 // jobSpec is what a handler knows about a generation request.
@@ -101,6 +103,7 @@ func (j *job) acquire(ctx context.Context) error {
 	j.s.reqs[j.idx].Running = now
 	j.s.mu.Unlock()
 	j.s.busy.Begin()
+	j.busy = true
 	return j.s.load(ctx, j.model, j.keepAlive)
 }
 
@@ -149,12 +152,29 @@ func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) erro
 	return nil
 }
 
+// close counts the generation out of the open requests and the busy
+// time. A stream calls it before its final frame: a client may start its
+// next request as soon as it has that frame, before finish runs.
+func (j *job) close() {
+	j.s.mu.Lock()
+	closed := j.closed
+	j.closed = true
+	if !closed {
+		j.s.open--
+	}
+	j.s.mu.Unlock()
+	if !closed && j.busy {
+		j.s.busy.End()
+	}
+}
+
 // finish records how the generation ended, frees its slot and logs it. It
 // must be called once for every generation.
 func (j *job) finish(path string, err error) {
 	now := time.Now()
 	failed, cut := errors.Is(err, errFailed), errors.Is(err, errRepeatCut)
 	cancelled := err != nil && !failed && !cut
+	j.close()
 	j.s.mu.Lock()
 	if j.running {
 		j.s.inFlight--
@@ -172,11 +192,8 @@ func (j *job) finish(path string, err error) {
 		rec.Status = http.StatusInternalServerError
 	}
 	j.s.mu.Unlock()
-	if j.running {
-		j.s.busy.End()
-		if j.s.slots != nil {
-			<-j.s.slots
-		}
+	if j.running && j.s.slots != nil {
+		<-j.s.slots
 	}
 	j.s.log.Debug("ollamasim: generation", "path", path, "tokens", len(j.tokens), "cancelled", cancelled,
 		"failed", failed, "repeat_cut", cut, "duration", now.Sub(j.start))

@@ -138,7 +138,8 @@ type Server struct {
 	inFlight    int
 	maxInFlight int
 	waiting     int
-	maxRequests int                  // most generations waiting or running at once
+	open        int                  // generations not yet closed (job.close)
+	maxRequests int                  // most open generations at once
 	busy        simstat.Busy         // time with a generation holding a slot
 	loaded      map[string]time.Time // model → expiry, for /api/ps
 	lastUsed    map[string]time.Time // model → last generation start, for eviction
@@ -236,7 +237,8 @@ func (s *Server) MaxInFlight() int {
 }
 
 // MaxRequests returns the most generations the server had at once,
-// waiting for a Parallel slot or running: the calls its clients had open.
+// waiting for a Parallel slot or running, until each sent its last
+// frame: the calls its clients had open.
 func (s *Server) MaxRequests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -244,7 +246,7 @@ func (s *Server) MaxRequests() int {
 }
 
 // Busy returns how long at least one generation held a Parallel slot
-// (model loads included).
+// (model loads included), until each sent its last frame.
 func (s *Server) Busy() time.Duration {
 	return s.busy.Total()
 }
@@ -275,7 +277,8 @@ func (s *Server) record(rec Recorded, waiting bool) int {
 	defer s.mu.Unlock()
 	if waiting {
 		s.waiting++
-		s.maxRequests = max(s.maxRequests, s.waiting+s.inFlight)
+		s.open++
+		s.maxRequests = max(s.maxRequests, s.open)
 	}
 	s.reqs = append(s.reqs, rec)
 	close(s.arrived)
