@@ -102,8 +102,6 @@ func (j *job) acquire(ctx context.Context) error {
 	j.s.maxInFlight = max(j.s.maxInFlight, j.s.inFlight)
 	j.s.reqs[j.idx].Running = now
 	j.s.mu.Unlock()
-	j.s.busy.Begin()
-	j.busy = true
 	return j.s.load(ctx, j.model, j.keepAlive)
 }
 
@@ -112,6 +110,10 @@ func (j *job) acquire(ctx context.Context) error {
 // errRepeatCut at the repeated-token cutoff, or the context's error (or a
 // write error) when the client went away.
 func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) error {
+	// Busy from arrival: a generation waits for a slot only while others
+	// hold every slot, so the machine is busy either way.
+	j.s.busy.Begin()
+	j.busy = true
 	if err := j.acquire(ctx); err != nil {
 		return err
 	}

@@ -140,7 +140,7 @@ type Server struct {
 	waiting     int
 	open        int                  // generations not yet closed (job.close)
 	maxRequests int                  // most open generations at once
-	busy        simstat.Busy         // time with a generation holding a slot
+	busy        simstat.Busy         // time with a generation under way
 	loaded      map[string]time.Time // model → expiry, for /api/ps
 	lastUsed    map[string]time.Time // model → last generation start, for eviction
 	readyAt     map[string]time.Time // model → when its current load ends
@@ -245,8 +245,8 @@ func (s *Server) MaxRequests() int {
 	return s.maxRequests
 }
 
-// Busy returns how long at least one generation held a Parallel slot
-// (model loads included), until each sent its last frame.
+// Busy returns how long at least one generation was under way (model
+// loads included), until each sent its last frame.
 func (s *Server) Busy() time.Duration {
 	return s.busy.Total()
 }
