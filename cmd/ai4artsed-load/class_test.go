@@ -111,3 +111,53 @@ func TestLowerBound(t *testing.T) {
 		})
 	}
 }
+
+// TestClassAims checks the verdicts on made-up classes: a class within
+// the aims passes each; a student without an image fails the time aims
+// and the report's soundness; a machine over its slots fails that aim.
+func TestClassAims(t *testing.T) {
+	s := time.Second
+	class := func(policy string, images []time.Duration, maxCalls int) *classResult {
+		r := &classResult{policy: policy, mix: map[string]int{"a": len(images)}, starts: make([]time.Duration, len(images)),
+			bound: bound{Total: 10 * s, Call: map[string]time.Duration{}}}
+		for _, d := range images {
+			st := studentResult{Image: d}
+			if d == 0 {
+				st.Err = "generation: run ended failed"
+			}
+			r.students = append(r.students, st)
+		}
+		r.makespan = 12 * s
+		r.machines = []machineFigures{{Name: "image-1", Kind: "image", MaxCalls: maxCalls, Slots: 1}}
+		return r
+	}
+	good := []time.Duration{6 * s, 8 * s, 10 * s, 11 * s}
+	tests := []struct {
+		name  string
+		runs  []*classResult
+		want  []string
+		sound bool
+	}{
+		{"within the aims", []*classResult{class("models", good, 1), class("round-robin", []time.Duration{9 * s, 12 * s, 16 * s, 20 * s}, 1)},
+			[]string{"(1.10 x) | PASS", "(1.82 x) | PASS", "| 11.0 s <= 16.0 s | PASS", "every machine, every run | PASS"}, true},
+		{"a student without an image", []*classResult{class("models", []time.Duration{6 * s, 0, 8 * s, 9 * s}, 1)},
+			[]string{"lower bound | 12.0 s <= 12.0 s (1.20 x) | FAIL", "p95 wait <= 2 x median | 9.0 s <= 16.0 s | FAIL", "1 of 4 students got no image"}, false},
+		{"over the slots", []*classResult{class("models", good, 2)},
+			[]string{"models image-1 2 > 1 | FAIL"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &classReport{opts: classOptions{Students: 4, Scale: 1}, runs: tt.runs}
+			var out bytes.Buffer
+			rep.print(&out)
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("report lacks %q:\n%s", w, out.String())
+				}
+			}
+			if rep.sound() != tt.sound {
+				t.Errorf("sound = %v, want %v", rep.sound(), tt.sound)
+			}
+		})
+	}
+}
