@@ -104,6 +104,9 @@ func TestLowerBound(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			spec.LLMMachines, spec.LLMSlots = tt.machines, tt.slots
 			b := lowerBound(o, spec, tt.pool, mix, calls)
+			if b.FirstImage != tt.lead+9*time.Second {
+				t.Errorf("first image %v, want lead + checkpoint load + image = %v", b.FirstImage, tt.lead+9*time.Second)
+			}
 			if b.Lead != tt.lead || b.Image != tt.image || b.LLM != tt.llm || b.Total != tt.total {
 				t.Fatalf("bound lead %v image %v llm %v total %v, want %v %v %v %v", b.Lead, b.Image, b.LLM, b.Total,
 					tt.lead, tt.image, tt.llm, tt.total)
