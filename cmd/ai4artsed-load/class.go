@@ -52,7 +52,7 @@ func parseClassFlags(args []string, stderr io.Writer) (classOptions, error) {
 	fs := flag.NewFlagSet("ai4artsed-load class", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.Students, "students", 30, "students: each makes an interception run, then a generation run of its text")
-	fs.Float64Var(&o.Scale, "scale", 0.25, "time scale: 0.1 makes a 5 s model load take 0.5 s")
+	fs.Float64Var(&o.Scale, "scale", 0.5, "time scale: 0.1 makes a 5 s model load take 0.5 s")
 	fs.Uint64Var(&o.Seed, "seed", 7, "seed of the students' choices of image model, idea and interception")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "the ai4artsed binary to run (empty: go build it into a temporary directory)")
 	policies := fs.String("policies", "models,round-robin", "AI4ARTSED_ROUTING values to play, comma-separated; the first is ours, the second the baseline")
