@@ -40,6 +40,8 @@ type job struct {
 	running    bool          // holds a parallel slot
 	loadWait   time.Duration // time spent waiting for the model to load
 	keepAlive  json.RawMessage
+	closed     bool // counted out of the open requests (see close)
+	busy       bool // counted in Busy until close
 }
 
 // jobSpec is what a handler knows about a generation request.
@@ -111,6 +113,10 @@ func (j *job) acquire(ctx context.Context) error {
 // errRepeatCut at the repeated-token cutoff, or the context's error (or a
 // write error) when the client went away.
 func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) error {
+	// Busy from arrival: a generation waits for a slot only while others
+	// hold every slot, so the machine is busy either way.
+	j.s.busy.Begin()
+	j.busy = true
 	if err := j.acquire(ctx); err != nil {
 		return err
 	}
@@ -151,12 +157,29 @@ func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) erro
 	return nil
 }
 
+// close counts the generation out of the open requests and the busy
+// time. A stream calls it before its final frame: a client may start its
+// next request as soon as it has that frame, before finish runs.
+func (j *job) close() {
+	j.s.mu.Lock()
+	closed := j.closed
+	j.closed = true
+	if !closed {
+		j.s.open--
+	}
+	j.s.mu.Unlock()
+	if !closed && j.busy {
+		j.s.busy.End()
+	}
+}
+
 // finish records how the generation ended, frees its slot and logs it. It
 // must be called once for every generation.
 func (j *job) finish(path string, err error) {
 	now := time.Now()
 	failed, cut := errors.Is(err, errFailed), errors.Is(err, errRepeatCut)
 	cancelled := err != nil && !failed && !cut
+	j.close()
 	j.s.mu.Lock()
 	if j.running {
 		j.s.inFlight--
