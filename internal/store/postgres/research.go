@@ -13,7 +13,7 @@ import (
 // sqlWorkshopRuns pages through the runs of a workshop's devices.
 // Arguments: workshop id, cursor time, cursor id, limit.
 const sqlWorkshopRuns = `SELECT id, client_id, stages, lang, input, state,
-	error_code, error_message, created_at, updated_at, finished_at FROM runs
+	error_code, error_message, created_at, updated_at, finished_at, owner FROM runs
 	WHERE client_id IN (SELECT 'd:' || id FROM devices WHERE workshop_id = $1)
 	AND (created_at, id) > ($2, $3)
 	ORDER BY created_at, id LIMIT $4`

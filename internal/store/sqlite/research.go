@@ -12,7 +12,7 @@ import (
 // sqlWorkshopRuns pages through the runs of a workshop's devices.
 // Arguments: workshop id, cursor time (twice), cursor id, limit.
 const sqlWorkshopRuns = `SELECT id, client_id, stages, lang, input, state,
-	error_code, error_message, created_at, updated_at, finished_at FROM runs
+	error_code, error_message, created_at, updated_at, finished_at, owner FROM runs
 	WHERE client_id IN (SELECT 'd:' || id FROM devices WHERE workshop_id = ?)
 	AND (created_at > ? OR (created_at = ? AND id > ?))
 	ORDER BY created_at, id LIMIT ?`
