@@ -31,8 +31,11 @@ type Event = store.Event
 // returns nil after the done event, or when the run turns out finished
 // without one (an older process ended it that way); ctx's error when ctx
 // ends; store.ErrNotFound (wrapped) for an unknown run. While the run is live
-// it waits for wake-ups, never polling; a run that is neither live here nor
-// finished (left by another process) is looked at every second.
+// it waits for wake-ups, never polling. A run that is neither live here nor
+// finished executes on another replica (or was left by another process):
+// with a Bus its events are read from the store whenever the bus announces
+// news of it, at the latest every 5 s, and a watch note tells its replica
+// that it is watched; without one it is looked at every second.
 func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) error {
 	unwatch := h.watch(runID)
 	defer unwatch()
@@ -60,18 +63,19 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 		}
 		return done, nil
 	}
-	wait := func(changed <-chan struct{}) error {
-		var poll <-chan time.Time
-		if changed == nil {
-			t := time.NewTimer(h.foreignPoll)
+	// wait returns when changed is closed, or after poll if poll > 0.
+	wait := func(changed <-chan struct{}, poll time.Duration) error {
+		var pollc <-chan time.Time
+		if poll > 0 {
+			t := time.NewTimer(poll)
 			defer t.Stop()
-			poll = t.C
+			pollc = t.C
 		}
 		for {
 			select {
 			case <-changed:
 				return nil
-			case <-poll:
+			case <-pollc:
 				return nil
 			case <-tick:
 				if err := w.OnPing(); err != nil {
@@ -82,6 +86,15 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 			}
 		}
 	}
+	var (
+		unfollow  func() // set while following a run that is not live here
+		lastWatch time.Time
+	)
+	defer func() {
+		if unfollow != nil {
+			unfollow()
+		}
+	}()
 	for {
 		if t := h.topic(runID); t != nil {
 			evs, next, changed := t.since(cur)
@@ -94,19 +107,46 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 			}
 			// A closed topic still in memory waits for Flush; nothing
 			// more is published to it.
-			if err := wait(changed); err != nil {
+			if err := wait(changed, pollIfNil(changed, h.foreignPoll)); err != nil {
 				return err
 			}
 			continue
 		}
+		// Not live here: finished, or executing on another replica (or
+		// left by another process). Register before reading, so news
+		// that arrives during the read wakes the wait below.
+		if unfollow == nil {
+			unfollow = h.followRemote(runID)
+		}
+		changed := h.remoteChanged(runID)
 		done, err := h.fromStore(ctx, runID, &cur, deliver)
 		if done || err != nil {
 			return err
 		}
-		if err := wait(nil); err != nil {
+		if done, err := deliver(h.remoteTransient(runID, &cur)); done || err != nil {
+			return err
+		}
+		if h.bus != nil && h.now().Sub(lastWatch) >= watchEvery {
+			h.watchNote(runID)
+			lastWatch = h.now()
+		}
+		poll := h.foreignPoll
+		if h.bus != nil {
+			poll = min(poll, watchEvery)
+		}
+		if err := wait(changed, poll); err != nil {
 			return err
 		}
 	}
+}
+
+// pollIfNil is how long to wait for a closed topic's Flush: it is not
+// announced, so it is looked for now and then.
+func pollIfNil(changed <-chan struct{}, poll time.Duration) time.Duration {
+	if changed == nil {
+		return poll
+	}
+	return 0
 }
 
 // fromStore delivers the stored events of a run that is not live here. done

@@ -49,14 +49,19 @@ type Request struct {
 }
 
 // Workshop is what a workshop changes about a run: a level that may only
-// be stricter than the server's, the configs allowed (empty: all) and the
-// unfinished runs per device (0: the server's limit; never more).
+// be stricter than the server's, the configs allowed (empty: all), the
+// configs the admin disabled for every workshop and the unfinished runs
+// per device (0: the server's limit; never more).
 type Workshop struct {
 	ID            string
 	SafetyLevel   string
 	Interceptions []string
 	Outputs       []string
-	RunsAtOnce    int
+	// DisabledInterceptions and DisabledOutputs are refused even when the
+	// workshop allows every config (docs/api.md, "Admin settings").
+	DisabledInterceptions []string
+	DisabledOutputs       []string
+	RunsAtOnce            int
 }
 
 // clientLimit is the most unfinished runs of req's client: the server's
@@ -90,6 +95,12 @@ func (req *Request) applyWorkshop() error {
 	}
 	if req.Output != "" && len(w.Outputs) > 0 && !slices.Contains(w.Outputs, req.Output) {
 		return fmt.Errorf("output %q: %w", req.Output, fault.ErrNotInWorkshop)
+	}
+	if req.Interception != "" && slices.Contains(w.DisabledInterceptions, req.Interception) {
+		return fmt.Errorf("interception %q disabled by the admin: %w", req.Interception, fault.ErrNotInWorkshop)
+	}
+	if req.Output != "" && slices.Contains(w.DisabledOutputs, req.Output) {
+		return fmt.Errorf("output %q disabled by the admin: %w", req.Output, fault.ErrNotInWorkshop)
 	}
 	return nil
 }

@@ -71,7 +71,7 @@ var (
 // Config configures a Supervisor. Zero durations and sizes take the defaults
 // above; cmd/ai4artsed reads the SWARMUI_* settings into it.
 type Config struct {
-	SwarmURL string // SwarmUI base URL, e.g. http://127.0.0.1:7801
+	SwarmURL string // SwarmUI base URL, e.g. http://127.0.0.1:7801; empty for a standalone ComfyUI
 	ComfyURL string // ComfyUI base URL, e.g. http://127.0.0.1:7821
 	// AutoStart allows Ensure to start the backend when it is down.
 	AutoStart bool
