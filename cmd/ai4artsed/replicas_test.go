@@ -139,16 +139,17 @@ func startHAProxy(t *testing.T, replicas []*serveProc) string {
 }
 
 // newReplicaSet starts PostgreSQL's schema, the simulators, three replicas
-// with their own data dirs (the third with a slow interception model, for
-// runs still going when it is stopped) and haproxy.
+// with their own data dirs (the second and third with a slow interception
+// model, for runs still going when they are cancelled, killed or stopped)
+// and haproxy.
 func newReplicaSet(t *testing.T) *replicaSet {
 	t.Helper()
 	haproxyPath(t)
-	rs := &replicaSet{dbURL: postgresURL(t), sims: startSims(t, 3*time.Second)}
+	rs := &replicaSet{dbURL: postgresURL(t), sims: startSims(t, 2*time.Second)}
 	common := []string{"AI4ARTSED_DATABASE_URL=" + rs.dbURL, "AI4ARTSED_SHUTDOWN_GRACE=40s"}
 	for i := range 3 {
 		extra := common
-		if i == 2 {
+		if i > 0 {
 			extra = append(slices.Clone(common), "AI4ARTSED_MODEL_INTERCEPTION=ollama/"+slowModel)
 		}
 		rs.replicas = append(rs.replicas, startServeProc(t, fmt.Sprintf("r%d", i+1), rs.sims.env(t, extra...)))
@@ -323,9 +324,76 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 		}
 	})
 
-	// Hooks for the tests of run ownership (issue 14, part 3): a cancel
-	// through another replica, kill -9 of the replica executing runs.
-	// rs.direct(i, ...).Cancel and rs.replicas[i].kill() are the pieces.
+	t.Run("cancel through another replica", func(t *testing.T) {
+		c2 := rs.direct(1, "cancel")
+		created, err := c2.StartRun(t.Context(), api.RunRequest{Stages: api.StagesInterception, Prompt: "a slow snail", Interception: "dada", Lang: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitState(t, c2, created.RunID, api.StateRunning)
+		followed := followAll(rs.client("cancel"), created.RunID)
+		asked := time.Now()
+		if _, err := rs.direct(0, "cancel").Cancel(t.Context(), created.RunID); err != nil {
+			t.Fatalf("cancel through r1 of a run executing on r2: %v", err)
+		}
+		r := <-followed
+		if r.err != nil || doneState(r.events) != api.StateCancelled {
+			t.Fatalf("the cancelled run: %v, ended %q", r.err, doneState(r.events))
+		}
+		t.Logf("cancel through another replica to done through the balancer: %s", time.Since(asked).Round(time.Millisecond))
+	})
+
+	t.Run("kill -9 of the replica executing runs", func(t *testing.T) {
+		r2 := rs.replicas[1]
+		c2 := rs.direct(1, "killed")
+		var ids []string
+		var followers []<-chan followResult
+		for i := range 3 {
+			created, err := c2.StartRun(t.Context(), api.RunRequest{Stages: api.StagesInterception,
+				Prompt: fmt.Sprintf("a doomed sandcastle %d", i), Interception: "dada", Lang: "en"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, created.RunID)
+		}
+		for _, id := range ids {
+			waitState(t, c2, id, api.StateRunning)
+			followers = append(followers, followAll(rs.client("killed"), id))
+		}
+		killed := time.Now()
+		r2.kill()
+		for i, f := range followers {
+			select {
+			case r := <-f:
+				if r.err != nil || doneState(r.events) != api.StateInterrupted {
+					t.Fatalf("run %s of the killed replica: %v, ended %q", ids[i], r.err, doneState(r.events))
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("the stream of run %s did not end within 30 s of the kill", ids[i])
+			}
+		}
+		took := time.Since(killed)
+		t.Logf("kill -9 to the last stream's done (interrupted) through the balancer: %s", took.Round(time.Millisecond))
+		if took > 15*time.Second {
+			t.Errorf("the survivors took %s to end the killed replica's runs, want at most 15 s", took)
+		}
+		for _, id := range ids {
+			run, err := rs.client("killed").Run(t.Context(), id)
+			if err != nil || run.State != api.StateInterrupted {
+				t.Fatalf("run %s after the kill: %v %v", id, run, err)
+			}
+		}
+		// The survivors take new runs through the balancer.
+		c := rs.client("after-kill")
+		created, err := c.StartRun(t.Context(), api.RunRequest{Stages: api.StagesInterception, Prompt: "a new sandcastle", Interception: "dada", Lang: "en"})
+		if err != nil {
+			t.Fatalf("a new run after the kill: %v", err)
+		}
+		evs, err := c.Wait(t.Context(), created.RunID)
+		if err != nil || doneState(evs) != api.StateDone {
+			t.Fatalf("the new run after the kill: %v, ended %q", err, doneState(evs))
+		}
+	})
 
 	t.Run("graceful stop drains", func(t *testing.T) {
 		r3 := rs.replicas[2]
@@ -358,7 +426,7 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 		if code := r3.wait(t, 30*time.Second); code != 0 {
 			t.Fatalf("r3 exit %d after a graceful stop", code)
 		}
-		// The survivors serve everything, the finished run included.
+		// The survivor serves everything, the finished run included.
 		for range 4 {
 			run, err := rs.client("after").Run(t.Context(), created.RunID)
 			if err != nil || run.State != api.StateDone {
