@@ -132,6 +132,11 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	if pgb, ok := files.(*postgres.Blobs); ok {
+		if err := moveLegacyMedia(ctx, filepath.Join(s.DataDir, "media"), pgb, log); err != nil {
+			return nil, err
+		}
+	}
 	a.Media = files
 	a.Files, _ = files.(*media.Files)
 	llmOpts := []llm.Option{llm.WithTimeoutSetting("OLLAMA_TIMEOUT"),

@@ -2,15 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"image/color"
 	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/media"
+	"github.com/ai4artsed/ai4artsed/internal/store"
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
 )
 
 // getBytes fetches url and returns its status and body.
@@ -99,5 +105,67 @@ func TestMediaDirSetting(t *testing.T) {
 	}
 	if got := filesUnder(t, filepath.Join(env.App.Settings.DataDir, "media")); len(got) != 0 {
 		t.Errorf("files in the data dir = %v, want none", got)
+	}
+}
+
+// TestLegacyMediaMovesIntoTheDatabase starts a server on PostgreSQL whose
+// data dir still holds media files from before media moved into the
+// database: the file an upload row names is moved into the database, the
+// one no row names is deleted, both leave the disk; a file whose content
+// does not match its name stays where it is.
+func TestLegacyMediaMovesIntoTheDatabase(t *testing.T) {
+	dbURL := postgresURL(t)
+	dataDir := t.TempDir()
+	files, err := media.NewFiles(filepath.Join(dataDir, "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	named := pngBytes(t, 8, 8, color.RGBA{1, 2, 3, 255})
+	unnamed := pngBytes(t, 9, 9, color.RGBA{4, 5, 6, 255})
+	hNamed, err := files.Put(ctx, named, ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hUnnamed, err := files.Put(ctx, unnamed, ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongPath, _ := files.Path(strings.Repeat("ab", 32), ".png")
+	if err := os.MkdirAll(filepath.Dir(wrongPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wrongPath, []byte("not what the name says"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.PutUpload(ctx, store.Upload{ID: "u-old", Hash: hNamed, Mime: "image/png", Size: int64(len(named)), Width: 8, Height: 8})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	env := newEnv(t, envOptions{mutate: func(s *Settings) { s.DatabaseURL, s.DataDir = dbURL, dataDir }})
+	r, err := env.App.Media.Open(ctx, hNamed, ".png")
+	if err != nil {
+		t.Fatalf("the named file is not in the database: %v", err)
+	}
+	got, _ := io.ReadAll(r)
+	r.Close()
+	if !bytes.Equal(got, named) {
+		t.Fatal("the moved file's bytes differ")
+	}
+	if r, err := env.App.Media.Open(ctx, hUnnamed, ".png"); !errors.Is(err, fs.ErrNotExist) {
+		if r != nil {
+			r.Close()
+		}
+		t.Errorf("the file no row names: %v, want it deleted", err)
+	}
+	left := filesUnder(t, filepath.Join(dataDir, "media"))
+	if len(left) != 1 || left[0] != wrongPath {
+		t.Errorf("files left in the data dir: %v, want only %s", left, wrongPath)
 	}
 }
