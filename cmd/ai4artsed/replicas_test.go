@@ -435,3 +435,39 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 		}
 	})
 }
+
+// TestDeployDocHAProxyConfig checks the haproxy configuration printed in
+// docs/deploy.md with haproxy itself, and that it keeps what the event
+// streams and a draining replica need.
+func TestDeployDocHAProxyConfig(t *testing.T) {
+	bin := haproxyPath(t)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "### haproxy")
+	if !ok {
+		t.Fatal("docs/deploy.md has no haproxy section")
+	}
+	_, rest, _ = strings.Cut(rest, "```\n")
+	cfg, _, ok := strings.Cut(rest, "```")
+	if !ok || !strings.Contains(cfg, "backend replicas") {
+		t.Fatalf("no configuration block in the haproxy section: %q", cfg)
+	}
+	for _, want := range []string{"balance roundrobin", "option httpchk GET /healthz", "retry-on conn-failure empty-response response-timeout 503",
+		"option redispatch", "timeout server 60s", "timeout client 60s"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("the documented configuration lacks %q", want)
+		}
+	}
+	if strings.Contains(cfg, "\n    compression") {
+		t.Error("the documented configuration compresses responses: event streams would be held back")
+	}
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-c", "-f", path).CombinedOutput(); err != nil {
+		t.Fatalf("haproxy -c on the documented configuration: %v\n%s", err, out)
+	}
+}
