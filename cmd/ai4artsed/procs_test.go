@@ -43,6 +43,13 @@ type sims struct {
 // slowModel waits slowDelay before its first token.
 func startSims(t *testing.T, slowDelay time.Duration) *sims {
 	t.Helper()
+	return startSimsWith(t, ollamasim.Options{FirstTokenDelay: 20 * time.Millisecond, TokenDelay: 5 * time.Millisecond, SlowDelay: slowDelay})
+}
+
+// startSimsWith is startSims with the Ollama simulator's options (its
+// models are set here).
+func startSimsWith(t *testing.T, o ollamasim.Options) *sims {
+	t.Helper()
 	cat, _, err := catalog.Load(catalog.Builtin(), "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +59,8 @@ func startSims(t *testing.T, slowDelay time.Duration) *sims {
 	for _, m := range []string{s.ModelInterception, s.ModelSafety, s.ModelTranslation, s.ModelOptimization, s.ModelVision} {
 		models = append(models, strings.TrimPrefix(m, "ollama/"))
 	}
-	out := &sims{Ollama: ollamasim.New(ollamasim.Options{Models: models, FirstTokenDelay: 20 * time.Millisecond,
-		TokenDelay: 5 * time.Millisecond, SlowDelay: slowDelay})}
+	o.Models = models
+	out := &sims{Ollama: ollamasim.New(o)}
 	ollamaSrv := httptest.NewServer(out.Ollama)
 	t.Cleanup(ollamaSrv.Close)
 	files, loras := cat.ModelFiles()

@@ -145,11 +145,19 @@ func startHAProxy(t *testing.T, replicas []*serveProc) string {
 func newReplicaSet(t *testing.T) *replicaSet {
 	t.Helper()
 	haproxyPath(t)
-	rs := &replicaSet{dbURL: postgresURL(t), sims: startSims(t, 2*time.Second)}
-	common := []string{"AI4ARTSED_DATABASE_URL=" + rs.dbURL, "AI4ARTSED_SHUTDOWN_GRACE=40s"}
+	return startReplicaSet(t, startSims(t, 2*time.Second), 1, nil)
+}
+
+// startReplicaSet starts three replicas on a fresh schema with the
+// simulators of s, haproxy in front; replicas from slowFrom on (0-based)
+// use the slow interception model, and env is added to every replica's.
+func startReplicaSet(t *testing.T, s *sims, slowFrom int, env []string) *replicaSet {
+	t.Helper()
+	rs := &replicaSet{dbURL: postgresURL(t), sims: s}
+	common := append([]string{"AI4ARTSED_DATABASE_URL=" + rs.dbURL, "AI4ARTSED_SHUTDOWN_GRACE=40s"}, env...)
 	for i := range 3 {
 		extra := common
-		if i > 0 {
+		if i >= slowFrom {
 			extra = append(slices.Clone(common), "AI4ARTSED_MODEL_INTERCEPTION=ollama/"+slowModel)
 		}
 		rs.replicas = append(rs.replicas, startServeProc(t, fmt.Sprintf("r%d", i+1), rs.sims.env(t, extra...)))
