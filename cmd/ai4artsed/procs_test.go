@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -148,7 +149,7 @@ func startServeProc(t *testing.T, name string, env []string) *serveProc {
 		br := bufio.NewReader(r)
 		l, _ := br.ReadString('\n')
 		line <- l
-		_, _ = br.WriteTo(discard{})
+		_, _ = br.WriteTo(io.Discard)
 	}()
 	select {
 	case l := <-line:
@@ -171,11 +172,6 @@ func startServeProc(t *testing.T, name string, env []string) *serveProc {
 	}
 	return p
 }
-
-// discard is io.Discard as an io.Writer for bufio.Reader.WriteTo.
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // health is the status of the process's /healthz, 0 when it does not answer.
 func (p *serveProc) health() int {

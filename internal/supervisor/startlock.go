@@ -29,13 +29,14 @@ type lockResult struct {
 
 // tryStartLock asks the start lock when a start may follow: the backend is
 // down, auto-start is on, no foreign program holds its ports and this
-// server has no process of its own. It never holds s.mu while asking.
+// server has no process of its own, and no backoff holds it back. It never
+// holds s.mu while asking.
 func (s *Supervisor) tryStartLock(ctx context.Context, r probeResult, open []string) (lockResult, error) {
 	if s.cfg.StartLock == nil || r.ok() || !s.cfg.AutoStart || len(open) > 0 {
 		return lockResult{}, nil
 	}
 	s.mu.Lock()
-	skip := s.proc != nil || s.start != nil || s.closed
+	skip := s.proc != nil || s.start != nil || s.closed || (s.lastErr != nil && time.Now().Before(s.nextTry))
 	s.mu.Unlock()
 	if skip {
 		return lockResult{}, nil
