@@ -94,3 +94,44 @@ func TestBrowserAdminSettings(t *testing.T) {
 		t.Errorf("teacher on the admin page: message %q", got)
 	}
 }
+
+// TestBrowserTeacherExport: a teacher signs in on the teacher page, makes
+// a workshop and follows its export link with the page's own cookie: a
+// zip comes back; the same link from a browser that is not signed in is
+// refused.
+func TestBrowserTeacherExport(t *testing.T) {
+	env := newEnv(t, envOptions{mutate: func(s *Settings) { s.PasswordParams = auth.Params{Time: 1, MemoryKiB: 64, Threads: 1} }})
+	h, _ := auth.Hash("ana's long password", env.App.Settings.PasswordParams)
+	if err := env.App.Store.CreateUser(context.Background(), store.User{Name: "ana", Role: store.RoleTeacher, PasswordHash: h}); err != nil {
+		t.Fatal(err)
+	}
+	bctx := newBrowser(t)
+	p := openPage(t, bctx, env.Server.URL, desktop[0], desktop[1])
+	p.do(chromedp.Navigate(env.Server.URL + "/teacher.html"))
+	p.signIn("ana", "ana's long password")
+	p.waitJS(`!document.getElementById("ws-card").hidden`, 10*time.Second)
+	p.typeInto("#ws-name", "Klasse 4a")
+	p.click(tid("workshop-create"))
+	p.waitJS(`document.querySelector("[data-testid=workshop-export]") !== null`, 10*time.Second)
+	href := eval[string](p, q(tid("workshop-export"))+".href")
+	fetchZip := `(async () => { const r = await fetch(%q); const b = new Uint8Array(await r.arrayBuffer());
+		return [String(r.status), r.headers.get("Content-Type") || "", r.headers.get("Content-Disposition") || "", String.fromCharCode(b[0], b[1])]; })()`
+	fetch := func(p *page) []string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+		defer cancel()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](strings.Replace(fetchZip, "%q", `"`+href+`"`, 1), chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("fetch %s: %v", href, err)
+		}
+		return v
+	}
+	got := fetch(p)
+	if got[0] != "200" || got[1] != "application/zip" || !strings.HasPrefix(got[2], "attachment; filename=\"ai4artsed-") || got[3] != "PK" {
+		t.Fatalf("export link %s: %q", href, got)
+	}
+	other := openPage(t, bctx, env.Server.URL, desktop[0], desktop[1])
+	if got := fetch(other); got[0] != "401" {
+		t.Errorf("export without a session: %q", got)
+	}
+}
