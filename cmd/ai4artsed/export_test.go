@@ -57,7 +57,7 @@ func TestExportEndToEnd(t *testing.T) {
 		t.Fatalf("interception run %+v %v", ic, err)
 	}
 	edited := ic.Stage[1].Text + " Mit Sternen."
-	genID := start(api.RunRequest{Stages: api.StagesGeneration, Text: edited, Interception: "dada", Output: "sd35_large", Lang: "de"})
+	genID := start(api.RunRequest{Stages: api.StagesGeneration, Text: edited, Interception: "dada", Output: "sd35_large", Lang: "de", SourceRun: icID})
 	blockedID := start(api.RunRequest{Stages: api.StagesInterception, Prompt: "a bloody knife", Interception: "dada", Lang: "en"})
 
 	resp, err := teacher.Get(base + "/api/teacher/workshops/" + ws.ID + "/export")
@@ -101,8 +101,9 @@ func TestExportEndToEnd(t *testing.T) {
 		len(icRec.Models) == 0 || len(icRec.Verdicts) != 1 || icRec.Verdicts[0] != (export.Verdict{Stage: 1, Verdict: "safe"}) {
 		t.Errorf("interception record: steps %s %+v", got, icRec)
 	}
-	if got := strings.Join(steps(gen), ","); !strings.HasPrefix(got, "student_text,") || !strings.HasSuffix(got, ",optimized,image_prompt") ||
-		gen.Revisions[0].Text != edited || gen.Seed == 0 || gen.Output != "sd35_large" || len(gen.Media) != 1 {
+	if got := strings.Join(steps(gen), ","); !strings.HasPrefix(got, "idea,rules,interception,student_text,") ||
+		!strings.HasSuffix(got, ",optimized,image_prompt") || gen.Revisions[0].Run != icID || gen.Revisions[3].Text != edited ||
+		gen.Edited == nil || !*gen.Edited || gen.SourceRun != icID || gen.Seed == 0 || gen.Output != "sd35_large" || len(gen.Media) != 1 {
 		t.Fatalf("generation record: steps %s %+v", got, gen)
 	}
 	if bl.State != "blocked" || bl.ErrorCode != "blocked" || len(bl.Verdicts) != 1 || bl.Verdicts[0].Verdict != "blocked" {

@@ -28,6 +28,7 @@ import (
 type Source interface {
 	WorkshopDevices(ctx context.Context, id string) ([]store.Device, error)
 	WorkshopRuns(ctx context.Context, id string, after store.RunCursor, limit int) ([]store.Run, error)
+	GetRun(ctx context.Context, id string) (*store.Run, error)
 }
 
 // Files opens stored media by content hash and extension; media.Blobs
@@ -96,7 +97,11 @@ func (e *Exporter) Write(ctx context.Context, w io.Writer, ws store.Workshop) (C
 	err = e.each(ctx, ws.ID, nil, func(r *store.Run) error {
 		c.Runs++
 		end = store.CursorAfter(*r)
-		return enc.Encode(newRecord(r, nick))
+		rec, err := e.record(ctx, r, nick)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(rec)
 	})
 	if err != nil {
 		return c, err
@@ -109,7 +114,13 @@ func (e *Exporter) Write(ctx context.Context, w io.Writer, ws store.Workshop) (C
 	}
 	sw := newSummary(f)
 	if c.Runs > 0 {
-		err = e.each(ctx, ws.ID, &end, func(r *store.Run) error { return sw.row(newRecord(r, nick)) })
+		err = e.each(ctx, ws.ID, &end, func(r *store.Run) error {
+			rec, err := e.record(ctx, r, nick)
+			if err != nil {
+				return err
+			}
+			return sw.row(rec)
+		})
 	}
 	if err = errors.Join(err, sw.flush()); err != nil {
 		return c, fmt.Errorf("export: summary: %w", err)
@@ -149,6 +160,26 @@ func (e *Exporter) Write(ctx context.Context, w io.Writer, ws store.Workshop) (C
 		return c, fmt.Errorf("export: %w", err)
 	}
 	return c, nil
+}
+
+// record is run r's record, linked to the interception run its text came
+// from when that run is the same device's and still stored.
+func (e *Exporter) record(ctx context.Context, r *store.Run, nick map[string]string) (*Record, error) {
+	rec := newRecord(r, nick)
+	if rec.SourceRun == "" {
+		return rec, nil
+	}
+	src, err := e.src.GetRun(ctx, rec.SourceRun)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return rec, nil
+	case err != nil:
+		return nil, fmt.Errorf("source run %s: %w", rec.SourceRun, err)
+	case src.ClientID != r.ClientID:
+		return rec, nil // another student's run is not this one's history
+	}
+	rec.link(src)
+	return rec, nil
 }
 
 // each calls fn for every run of workshop id in order, a page at a time,

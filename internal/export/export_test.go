@@ -138,8 +138,8 @@ func checkJSONL(t *testing.T, b []byte) {
 		a.Interception != "dada" || a.Output != "sd35" || a.Seed != 4242 || !slices.Equal(a.Models, []string{"mistral", "llama-guard", "sd3.5_large"}) {
 		t.Errorf("run-a %+v", a)
 	}
-	wantRev := []Revision{{"student_text", "Ein Haus aus Wolken, bunt"}, {"translation", "A house made of clouds, colourful"},
-		{"optimized", "A house made of clouds, colourful, watercolor"}, {"image_prompt", "A house made of clouds, colourful, watercolor, dada style"}}
+	wantRev := []Revision{{Step: "student_text", Text: "Ein Haus aus Wolken, bunt"}, {Step: "translation", Text: "A house made of clouds, colourful"},
+		{Step: "optimized", Text: "A house made of clouds, colourful, watercolor"}, {Step: "image_prompt", Text: "A house made of clouds, colourful, watercolor, dada style"}}
 	if !slices.Equal(a.Revisions, wantRev) {
 		t.Errorf("run-a revisions %+v", a.Revisions)
 	}
@@ -151,11 +151,11 @@ func checkJSONL(t *testing.T, b []byte) {
 		t.Errorf("run-a media %+v results %d", a.Media, len(a.Results))
 	}
 	if bl.State != "blocked" || bl.ErrorCode != "blocked" || !slices.Equal(bl.Verdicts, []Verdict{{1, "blocked"}}) ||
-		!slices.Equal(bl.Revisions, []Revision{{"idea", `=HYPERLINK("http://evil")`}, {"rules", "+Regeln"}}) || len(bl.Media) != 0 ||
+		!slices.Equal(bl.Revisions, []Revision{{Step: "idea", Text: `=HYPERLINK("http://evil")`}, {Step: "rules", Text: "+Regeln"}}) || len(bl.Media) != 0 ||
 		bl.Nickname != "@Fuchs" {
 		t.Errorf("blocked run %+v", bl)
 	}
-	if !slices.Equal(c.Revisions, []Revision{{"idea", "ein Haus"}, {"rules", "Sei Dada."}, {"interception", "Ein Haus aus Wolken"}}) {
+	if !slices.Equal(c.Revisions, []Revision{{Step: "idea", Text: "ein Haus"}, {Step: "rules", Text: "Sei Dada."}, {Step: "interception", Text: "Ein Haus aus Wolken"}}) {
 		t.Errorf("run-c revisions %+v", c.Revisions)
 	}
 }
@@ -293,4 +293,67 @@ func (s *addingSource) WorkshopRuns(ctx context.Context, id string, after store.
 		}
 	}
 	return s.Source.WorkshopRuns(ctx, id, after, limit)
+}
+
+// TestExportLinksTheSourceRun: a generation run that names the
+// interception run its text came from gets that run's idea, rules and
+// interception first and says whether the student edited the text; a
+// source run of another device or one that is gone is not linked.
+func TestExportLinksTheSourceRun(t *testing.T) {
+	f := newFixture(t)
+	ws := f.workshop(t, "w1", "ABCDEFG", map[string]string{"dev1": "Wal", "dev2": "Fuchs"})
+	f.run(t, "i1", "dev1", store.StateDone, base, `{"stages":"interception","prompt":"ein Haus","interception":"dada"}`,
+		store.StageResult{Stage: 2, Name: "interception", Status: store.StageDone, Text: "Ein Haus aus Wolken",
+			Detail: json.RawMessage(`{"interception":"dada","context":"Sei Dada."}`)})
+	gen := func(id, dev, text, source string, at int) {
+		f.run(t, id, dev, store.StateDone, base.Add(time.Duration(at)*time.Minute),
+			`{"stages":"generation","text":"`+text+`","source_run":"`+source+`"}`)
+	}
+	gen("g1", "dev1", "Ein Haus aus Wolken und Sternen", "i1", 1)
+	gen("g2", "dev1", "Ein Haus aus Wolken ", "i1", 2)
+	gen("g3", "dev2", "Ein Haus aus Wolken", "i1", 3)
+	gen("g4", "dev1", "Ein Haus", "ffff", 4)
+	var buf bytes.Buffer
+	if _, err := New(f.db, f.files).Write(context.Background(), &buf, ws); err != nil {
+		t.Fatal(err)
+	}
+	_, files := readZip(t, buf.Bytes())
+	recs := map[string]Record{}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(files["runs.jsonl"])), "\n") {
+		var r Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		recs[r.RunID] = r
+	}
+	linked := []Revision{{Step: "idea", Text: "ein Haus", Run: "i1"}, {Step: "rules", Text: "Sei Dada.", Run: "i1"},
+		{Step: "interception", Text: "Ein Haus aus Wolken", Run: "i1"}}
+	for _, tc := range []struct {
+		id     string
+		linked bool
+		edited bool
+	}{{"g1", true, true}, {"g2", true, false}, {"g3", false, false}, {"g4", false, false}} {
+		r := recs[tc.id]
+		gotLinked := len(r.Revisions) == 4 && slices.Equal(r.Revisions[:3], linked)
+		if gotLinked != tc.linked || (r.Edited != nil) != tc.linked || tc.linked && *r.Edited != tc.edited {
+			t.Errorf("%s: revisions %+v edited %v", tc.id, r.Revisions, r.Edited)
+		}
+		if !tc.linked && (len(r.Revisions) != 1 || r.Revisions[0].Step != "student_text") {
+			t.Errorf("%s: revisions %+v", tc.id, r.Revisions)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(files["summary.csv"])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := func(row []string, name string) string { return row[slices.Index(summaryHeader, name)] }
+	for _, row := range rows[1:] {
+		if col(row, "run_id") == "g1" && (col(row, "edited") != "true" || col(row, "source_run") != "i1" ||
+			col(row, "interception_text") != "Ein Haus aus Wolken" || col(row, "idea") != "ein Haus") {
+			t.Errorf("g1 row %q", row)
+		}
+		if col(row, "run_id") == "g3" && (col(row, "edited") != "" || col(row, "interception_text") != "") {
+			t.Errorf("g3 row %q", row)
+		}
+	}
 }

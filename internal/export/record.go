@@ -29,8 +29,16 @@ type Record struct {
 	SafetyLevel  string `json:"safety_level"`
 	Interception string `json:"interception,omitempty"`
 	Output       string `json:"output,omitempty"`
-	// Revisions are the run's texts in the order they came about.
+	// SourceRun is the interception run a generation run's text came from
+	// (its request's source_run).
+	SourceRun string `json:"source_run,omitempty"`
+	// Revisions are the run's texts in the order they came about; with a
+	// source run of the same device, its idea, rules and interception
+	// come first, marked with its id.
 	Revisions []Revision `json:"revisions"`
+	// Edited says whether the student changed the source run's
+	// interception before drawing it; absent without a source run.
+	Edited *bool `json:"edited,omitempty"`
 	// Verdicts are the safety verdicts of the stages that gave one.
 	Verdicts []Verdict `json:"verdicts"`
 	// Models are every model the run used (stage models and judges).
@@ -55,6 +63,8 @@ type Record struct {
 type Revision struct {
 	Step string `json:"step"`
 	Text string `json:"text"`
+	// Run is the run the text belongs to when it is not this record's.
+	Run string `json:"run,omitempty"`
 }
 
 // Verdict is one stage's safety verdict.
@@ -97,6 +107,7 @@ type input struct {
 	Context      string `json:"context"`
 	Output       string `json:"output"`
 	SafetyLevel  string `json:"safety_level"`
+	SourceRun    string `json:"source_run"`
 }
 
 // Details of the stages, as package pipeline stores them.
@@ -130,7 +141,7 @@ func newRecord(r *store.Run, nick map[string]string) *Record {
 		RunID: r.ID, Device: strings.TrimPrefix(r.ClientID, "d:"), Nickname: nick[r.ClientID],
 		Stages: r.Stages, Lang: r.Lang, State: string(r.State), ErrorCode: r.ErrorCode,
 		CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt,
-		SafetyLevel: in.SafetyLevel, Interception: in.Interception, Output: in.Output,
+		SafetyLevel: in.SafetyLevel, Interception: in.Interception, Output: in.Output, SourceRun: in.SourceRun,
 		Revisions: []Revision{}, Verdicts: []Verdict{}, Models: []string{}, LoRAs: json.RawMessage("[]"),
 		Media: []MediaRecord{}, Input: r.Input, Results: []StageRecord{},
 	}
@@ -139,7 +150,7 @@ func newRecord(r *store.Run, nick map[string]string) *Record {
 	}
 	add := func(step, text string) {
 		if text != "" {
-			rec.Revisions = append(rec.Revisions, Revision{step, text})
+			rec.Revisions = append(rec.Revisions, Revision{Step: step, Text: text})
 		}
 	}
 	model := func(m string) {
@@ -205,6 +216,31 @@ func newRecord(r *store.Run, nick map[string]string) *Record {
 		}
 	}
 	return rec
+}
+
+// link puts the idea, rules and interception of src, the run the
+// record's text came from, before the record's own revisions and says
+// whether the student edited the interception.
+func (rec *Record) link(src *store.Run) {
+	from := newRecord(src, nil)
+	var head []Revision
+	interception := ""
+	for _, r := range from.Revisions {
+		switch r.Step {
+		case "idea", "rules", "interception":
+			r.Run = src.ID
+			head = append(head, r)
+			if r.Step == "interception" {
+				interception = r.Text
+			}
+		}
+	}
+	if interception == "" {
+		return
+	}
+	edited := strings.TrimSpace(rec.revision("student_text")) != strings.TrimSpace(interception)
+	rec.Edited = &edited
+	rec.Revisions = append(head, rec.Revisions...)
 }
 
 // blockedAt is the first stage whose verdict was blocked, 0 if none.

@@ -11,7 +11,7 @@ import (
 // summaryHeader are the columns of summary.csv.
 var summaryHeader = []string{"run_id", "device", "nickname", "created_at", "finished_at", "state", "error_code",
 	"stages", "lang", "safety_level", "interception", "output", "idea", "interception_text", "student_text",
-	"optimized_text", "verdict_stage1", "verdict_stage3", "verdict_stage4", "blocked_stage", "models", "seed",
+	"source_run", "edited", "optimized_text", "verdict_stage1", "verdict_stage3", "verdict_stage4", "blocked_stage", "models", "seed",
 	"loras", "media_count", "media_files"}
 
 // summary writes summary.csv: a header, then one row per run.
@@ -29,7 +29,10 @@ func (s *summary) row(rec *Record) error {
 			return err
 		}
 	}
-	finished, blocked := "", ""
+	finished, blocked, edited := "", "", ""
+	if rec.Edited != nil {
+		edited = strconv.FormatBool(*rec.Edited)
+	}
 	if rec.FinishedAt != nil {
 		finished = rec.FinishedAt.UTC().Format(time.RFC3339Nano)
 	}
@@ -42,7 +45,7 @@ func (s *summary) row(rec *Record) error {
 	}
 	cells := []string{rec.RunID, rec.Device, rec.Nickname, rec.CreatedAt.UTC().Format(time.RFC3339Nano), finished,
 		rec.State, rec.ErrorCode, rec.Stages, rec.Lang, rec.SafetyLevel, rec.Interception, rec.Output,
-		rec.revision("idea"), rec.revision("interception"), rec.revision("student_text"), rec.revision("optimized"),
+		rec.revision("idea"), rec.revision("interception"), rec.revision("student_text"), rec.SourceRun, edited, rec.revision("optimized"),
 		rec.verdict(1), rec.verdict(3), rec.verdict(4), blocked, strings.Join(rec.Models, "; "),
 		strconv.FormatUint(rec.Seed, 10), rec.loraNames(), strconv.Itoa(len(rec.Media)), strings.Join(files, "; ")}
 	for i, c := range cells {

@@ -4,11 +4,15 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/api"
+	"github.com/ai4artsed/ai4artsed/internal/export"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
@@ -163,4 +168,54 @@ func TestExportOff(t *testing.T) {
 	if w.Code != 404 || errCode(t, w) != api.CodeNotFound {
 		t.Errorf("%d %s", w.Code, w.Body)
 	}
+}
+
+// brokenFiles fails to open any image with an error other than "gone".
+type brokenFiles struct{}
+
+func (brokenFiles) Open(string, string) (*os.File, error) { return nil, errors.New("disk on fire") }
+
+// TestExportFailsMidway: an error after the archive started ends the
+// connection, so the client cannot take a truncated zip for a whole one;
+// an error before the first byte is an error answer.
+func TestExportFailsMidway(t *testing.T) {
+	e := newWorkshopEnv(t, false)
+	ws, _, _ := exportFixture(t, e)
+	noise := make([]byte, 30000)
+	_, _ = rand.Read(noise)
+	if err := e.db.CreateRun(context.Background(), &store.Run{ID: "aa00", ClientID: "d:" + mustDevice(t, e, ws.ID),
+		Input: json.RawMessage(`{"prompt":"` + base64.StdEncoding.EncodeToString(noise) + `"}`), CreatedAt: e.clock.Now().Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	e.s.exporter = export.New(e.db, brokenFiles{})
+	srv := httptest.NewServer(e.s)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/teacher/workshops/"+ws.ID+"/export", nil)
+	req.AddCookie(e.ana)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || err == nil {
+		t.Errorf("status %d, read %d bytes, error %v: want a broken 200", resp.StatusCode, len(b), err)
+	}
+
+	small := newWorkshopEnv(t, false)
+	ws2, _, _ := exportFixture(t, small)
+	small.s.exporter = export.New(small.db, brokenFiles{})
+	w := do(t, small.s, "GET", "/api/teacher/workshops/"+ws2.ID+"/export", nil, withCookie(small.ana))
+	if w.Code != 500 || w.Header().Get("Content-Disposition") != "" {
+		t.Errorf("error before the first byte: %d %s", w.Code, w.Header())
+	}
+}
+
+func mustDevice(t *testing.T, e *workshopEnv, wsID string) string {
+	t.Helper()
+	devs, err := e.db.WorkshopDevices(context.Background(), wsID)
+	if err != nil || len(devs) == 0 {
+		t.Fatal(devs, err)
+	}
+	return devs[0].ID
 }

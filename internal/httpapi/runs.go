@@ -55,6 +55,7 @@ func pipelineRequest(b api.RunRequest) pipeline.Request {
 	req := pipeline.Request{
 		Stages: b.Stages, Prompt: b.Prompt, Text: b.Text, Interception: b.Interception, Context: b.Context,
 		Output: b.Output, SafetyLevel: b.SafetyLevel, Lang: b.Lang, Seed: b.Seed, Uploads: b.Uploads,
+		SourceRun: b.SourceRun,
 	}
 	for _, l := range b.LoRAs {
 		req.LoRAs = append(req.LoRAs, catalog.LoRA(l))

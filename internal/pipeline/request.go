@@ -39,6 +39,9 @@ type Request struct {
 	Seed                 *uint64        `json:"seed,omitempty"`
 	LoRAs                []catalog.LoRA `json:"loras,omitempty"`
 	Uploads              []string       `json:"uploads,omitempty"`
+	// SourceRun is the interception run a generation run's text came
+	// from (api.RunRequest.SourceRun); only recorded.
+	SourceRun string `json:"source_run,omitempty"`
 	// ClientID identifies the browser for the per-client run limit; it is not part of the JSON body.
 	ClientID string `json:"-"`
 	// Workshop holds the rules of the workshop the student joined, or nil;
@@ -156,6 +159,9 @@ func (p *Pipeline) normalizeFields(req *Request) error {
 	}
 	if err := checkText("context", req.Context, false); err != nil {
 		return err
+	}
+	if req.SourceRun != "" && !validID(req.SourceRun) {
+		return fault.Invalid("source_run", "source_run ist keine Lauf-Kennung.", "source_run is not a run id.")
 	}
 	if req.Interception == "" {
 		req.Interception = catalog.DefaultInterception
