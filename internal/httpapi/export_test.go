@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -173,7 +172,9 @@ func TestExportOff(t *testing.T) {
 // brokenFiles fails to open any image with an error other than "gone".
 type brokenFiles struct{}
 
-func (brokenFiles) Open(string, string) (*os.File, error) { return nil, errors.New("disk on fire") }
+func (brokenFiles) Open(context.Context, string, string) (media.Blob, error) {
+	return nil, errors.New("disk on fire")
+}
 
 // TestExportFailsMidway: an error after the archive started ends the
 // connection, so the client cannot take a truncated zip for a whole one;
