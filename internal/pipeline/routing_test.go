@@ -296,3 +296,42 @@ func TestImageRoutingKeepsCheckpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestImageRetryOnConnectFailure: a generation whose machine cannot be
+// reached is retried once on the other machine, which then serves it; one
+// that failed after the machine reported progress is not retried.
+func TestImageRetryOnConnectFailure(t *testing.T) {
+	down := fmt.Errorf("swarm: dial: connection refused: %w", swarm.ErrUnavailable)
+	for _, tt := range []struct {
+		name     string
+		progress bool
+		want     store.State
+		m2Calls  int
+	}{
+		{"before progress: retried", false, store.StateDone, 1},
+		{"after progress: not retried", true, store.StateFailed, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m1 := &Images{Machine: "m1", Comfy: &fakeComfy{}, Swarm: &fakeSwarm{stream: func(ctx context.Context, req swarm.T2IRequest, on func(swarm.Progress)) ([]swarm.Image, error) {
+				if tt.progress {
+					on(swarm.Progress{Overall: 0.5})
+				}
+				return nil, down
+			}}}
+			sw2 := &fakeSwarm{}
+			m2 := &Images{Machine: "m2", Comfy: &fakeComfy{}, Swarm: sw2}
+			p, db, _ := newPipelineWith(t, pipelineOptions{LLM: echoLLM("x"), Images: m1, Files: true, Level: safety.Adult, ConfigDir: tinyOutputDir(t)})
+			p.cfg.ImageMachines = []*Images{m1, m2}
+			r := waitFinal(t, db, startGen(t, p, Request{Text: "a fox", Output: "tiny", ClientID: "c"}).ID)
+			if r.State != tt.want {
+				t.Fatalf("run %s %s, want %s", r.State, r.ErrorCode, tt.want)
+			}
+			if n := len(sw2.requests()); n != tt.m2Calls {
+				t.Fatalf("m2 got %d generations, want %d", n, tt.m2Calls)
+			}
+			if tt.want == store.StateDone && detailOf(t, r).Machine != "m2" {
+				t.Fatalf("recorded machine %q, want m2", detailOf(t, r).Machine)
+			}
+		})
+	}
+}

@@ -8,7 +8,8 @@
 //  1. only healthy machines that have the model (when none has it, the
 //     machines that have it; when none has it at all, every machine);
 //  2. the lowest estimated finish: work queued ahead per slot + this
-//     call's work + a load when the model will not be the loaded one;
+//     call's work + a load when the model will not be the loaded one
+//     (counted twice when the machine has a line: the switch back);
 //  3. ties: the machine where the model is loaded, then one whose load
 //     evicts nothing, then the first listed.
 //
@@ -190,7 +191,7 @@ func (p *Pool) Route(model string, avoid ...string) *Call {
 	} else {
 		for _, s := range cands {
 			work, load, loaded := p.costLocked(s, model)
-			finish := s.aheadLocked(now) + work + load
+			finish := s.aheadLocked(now) + work + load + p.displaceLocked(s, loaded)
 			free := len(s.willHoldLocked()) < s.capacity // a load evicts nothing
 			better := best == nil || finish < bestFinish ||
 				finish == bestFinish && (loaded && !bestLoaded || loaded == bestLoaded && free && !bestFree)
@@ -251,6 +252,18 @@ func (p *Pool) costLocked(s *state, model string) (work, load time.Duration, loa
 		return work, 0, true
 	}
 	return work, p.stats.load(s.Name, model), false
+}
+
+// displaceLocked is what a load on s costs beyond itself: when s has a
+// line of calls, the load breaks up its run of one model, and the next
+// call of that model routed there pays a load back. Counting it keeps
+// the pool from switching two machines back and forth when both lines
+// are long.
+func (p *Pool) displaceLocked(s *state, loaded bool) time.Duration {
+	if loaded || len(s.pending) == 0 || len(s.recent) == 0 {
+		return 0
+	}
+	return p.stats.load(s.Name, s.recent[len(s.recent)-1])
 }
 
 // willHoldLocked lists the models loaded once the calls routed to s have

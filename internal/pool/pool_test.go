@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -216,4 +217,35 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestFewSwitches routes classes at once: 30 calls of two models in a
+// random order on two idle machines, with a load worth 2 or 4 calls. The
+// pool should load each model about once and switch little more to even
+// out the lines: at most 3.5 loads per class on average over 12 classes
+// (counting a switch once, ignoring the switch back, gave 4.8).
+func TestFewSwitches(t *testing.T) {
+	loads, classes := 0, 0
+	for seed := range uint64(6) {
+		for _, ratio := range []time.Duration{2, 4} {
+			p, _ := newTestPool(PolicyModels, two()...)
+			p.stats = newStats(Defaults{Call: time.Second, Load: ratio * time.Second})
+			rng := rand.New(rand.NewPCG(seed, 30))
+			per := map[string]int{}
+			for range 30 {
+				c := p.Route([]string{"x", "y"}[rng.IntN(2)])
+				per[c.Machine]++
+				if c.Load > 0 {
+					loads++
+				}
+			}
+			if d := per["m1"] - per["m2"]; d > 10 || d < -10 {
+				t.Errorf("seed %d: lines of %d and %d calls: not evened out", seed, per["m1"], per["m2"])
+			}
+			classes++
+		}
+	}
+	if avg := float64(loads) / float64(classes); avg > 3.5 {
+		t.Fatalf("%.1f loads per class of 30 calls of 2 models, want at most 3.5", avg)
+	}
 }
