@@ -119,7 +119,7 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 			unfollow = h.followRemote(runID)
 		}
 		changed := h.remoteChanged(runID)
-		done, err := h.fromStore(ctx, runID, &cur, deliver)
+		done, final, err := h.fromStore(ctx, runID, &cur, deliver)
 		if done || err != nil {
 			return err
 		}
@@ -133,6 +133,9 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 		poll := h.foreignPoll
 		if h.bus != nil {
 			poll = min(poll, watchEvery)
+		}
+		if final {
+			poll = min(poll, finalGrace)
 		}
 		if err := wait(changed, poll); err != nil {
 			return err
@@ -150,8 +153,9 @@ func pollIfNil(changed <-chan struct{}, poll time.Duration) time.Duration {
 }
 
 // fromStore delivers the stored events of a run that is not live here. done
-// is true after the done event, or when the run is final without one.
-func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver func([]Event) (bool, error)) (bool, error) {
+// is true after the done event, or when the run is final without one;
+// final when it is final and its done event may still come.
+func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver func([]Event) (bool, error)) (done, final bool, err error) {
 	read := func() (bool, error) {
 		evs, err := h.store.Events(ctx, runID, cur.Seq)
 		if err != nil {
@@ -163,21 +167,32 @@ func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver 
 		return deliver(evs)
 	}
 	if done, err := read(); done || err != nil {
-		return done, err
+		return done, false, err
 	}
 	if h.topic(runID) != nil {
-		return false, nil // it went live meanwhile: follow it there
+		return false, false, nil // it went live meanwhile: follow it there
 	}
 	run, err := h.store.GetRun(ctx, runID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if !run.State.Final() {
-		return false, nil
+		return false, false, nil
 	}
 	// Final: read once more for events stored between the two reads.
-	if _, err := read(); err != nil {
-		return false, err
+	if done, err := read(); done || err != nil {
+		return done, false, err
 	}
-	return true, nil
+	// Final without done: a run executing on another replica stores its
+	// final state just before its error and done events, so they are
+	// waited for a little; a run that ended so long ago (an older process
+	// left it without done) ends the stream now.
+	if run.FinishedAt == nil || h.now().Sub(*run.FinishedAt) >= finalGrace {
+		return true, false, nil
+	}
+	return false, true, nil
 }
+
+// finalGrace is how long a follower waits for the done event of a run
+// stored as final without one.
+const finalGrace = 2 * time.Second

@@ -270,3 +270,29 @@ func TestCancelNoteReachesTheHandler(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestFollowWaitsForDoneOfJustFinishedRun: the replica executing a run
+// stores its final state just before error and done; a follower elsewhere
+// reading in between waits for them instead of ending without done.
+func TestFollowWaitsForDoneOfJustFinishedRun(t *testing.T) {
+	st, _, hubs := replicas(t, 1)
+	b := hubs[0]
+	ctx := context.Background()
+	_ = st.AppendEvent(ctx, store.Event{RunID: "r", Seq: 1, Type: "stage", Data: []byte(`{}`)})
+	st.setRun("r", store.StateFailed)
+	st.mu.Lock()
+	st.ended = map[string]time.Time{"r": time.Now()}
+	st.mu.Unlock()
+	evc, errc := follow(ctx, b, "r", 0)
+	time.Sleep(100 * time.Millisecond)
+	// Stored without a bus note: found by the follower's short poll.
+	for i, typ := range []string{"error", "done"} {
+		if err := st.AppendEvent(ctx, store.Event{RunID: "r", Seq: int64(i + 2), Type: typ, Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := collect(t, evc, errc)
+	if err != nil || !slices.Equal(types(evs), []string{"stage", "error", "done"}) {
+		t.Fatalf("Follow = %v, %v; want stage, error, done", types(evs), err)
+	}
+}
