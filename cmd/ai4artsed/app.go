@@ -162,6 +162,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Timeouts: s.HTTPTimeouts,
 		Accounts: db, PasswordParams: s.PasswordParams,
 		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop,
+		PublicURL: s.PublicURL,
 	})
 	return a, nil
 }

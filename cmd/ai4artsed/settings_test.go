@@ -20,6 +20,7 @@ func TestSettingsFromEnvironment(t *testing.T) {
 		"SWARMUI_AUTO_START":            "false",
 		"OPENAI_API_KEY":                "sk-very-secret",
 		"AI4ARTSED_DATABASE_URL":        "postgres://app:hunter2@db:5432/ai4artsed",
+		"AI4ARTSED_PUBLIC_URL":          "https://kunst.schule.example",
 	}
 	s := defaultSettings()
 	if err := s.loadEnv(func(k string) string { return env[k] }); err != nil {
@@ -30,7 +31,8 @@ func TestSettingsFromEnvironment(t *testing.T) {
 	}
 	if s.Addr != "0.0.0.0:9000" || s.LLMSlots != 5 || s.SafetyLevel != "kids" || s.OllamaTimeout != 90*time.Second ||
 		s.OllamaFirstTokenTimeout != 45*time.Second || s.OllamaIdleTimeout != 20*time.Second ||
-		s.SwarmHealthInterval != 500*time.Millisecond || s.SwarmStartupTimeout != 3*time.Minute || s.SwarmAutoStart {
+		s.SwarmHealthInterval != 500*time.Millisecond || s.SwarmStartupTimeout != 3*time.Minute || s.SwarmAutoStart ||
+		s.PublicURL != "https://kunst.schule.example" {
 		t.Fatalf("settings %+v", s)
 	}
 	logged := fmt.Sprint(s.logAttrs()...)
@@ -56,6 +58,8 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		{"AI4ARTSED_LANGUAGE", "fr", "de or en"},
 		{"OLLAMA_URL", "localhost:11434", "http(s) URL"},
 		{"AI4ARTSED_DATABASE_URL", "mysql://x", "postgres://"},
+		{"AI4ARTSED_PUBLIC_URL", "kunst.schule.example", "AI4ARTSED_PUBLIC_URL"},
+		{"AI4ARTSED_PUBLIC_URL", "https://kunst.schule.example/ai?x=1", "without a path"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

@@ -85,6 +85,10 @@ type Config struct {
 	DeviceKey []byte
 	// RequireWorkshop refuses runs of browsers that joined no workshop.
 	RequireWorkshop bool
+	// PublicURL is the scheme and host students open (AI4ARTSED_PUBLIC_URL),
+	// for join links and their QR codes; empty: the host each request
+	// came to.
+	PublicURL string
 	// Now is the clock of sessions and limits; nil: time.Now.
 	Now func() time.Time
 }

@@ -28,6 +28,7 @@ func (s *Server) teacherRoutes() []route {
 		t("POST /api/teacher/workshops/{id}/resume", s.pauseWorkshop(false)),
 		t("DELETE /api/teacher/workshops/{id}", s.deleteWorkshop),
 		t("DELETE /api/teacher/workshops/{id}/data", s.deleteWorkshopData),
+		t("GET /api/teacher/workshops/{id}/qr", s.workshopQR),
 	}
 }
 
@@ -50,7 +51,7 @@ func (s *Server) listWorkshops(w http.ResponseWriter, r *http.Request, u *store.
 	}
 	out := api.WorkshopList{Workshops: []api.Workshop{}}
 	for i := range ws {
-		out.Workshops = append(out.Workshops, workshopView(&ws[i], baseURL(r)))
+		out.Workshops = append(out.Workshops, workshopView(&ws[i], s.joinBase(r)))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -81,7 +82,7 @@ func (s *Server) createWorkshop(w http.ResponseWriter, r *http.Request, u *store
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, workshopView(&ws, baseURL(r)))
+	writeJSON(w, http.StatusCreated, workshopView(&ws, s.joinBase(r)))
 }
 
 // ownWorkshop loads the workshop of the path for u: another teacher's
@@ -107,7 +108,7 @@ func (s *Server) getWorkshop(w http.ResponseWriter, r *http.Request, u *store.Us
 		s.failStore(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, workshopView(ws, baseURL(r)))
+	writeJSON(w, http.StatusOK, workshopView(ws, s.joinBase(r)))
 }
 
 func (s *Server) updateWorkshop(w http.ResponseWriter, r *http.Request, u *store.User) {
@@ -128,7 +129,7 @@ func (s *Server) updateWorkshop(w http.ResponseWriter, r *http.Request, u *store
 		s.failStore(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, workshopView(ws, baseURL(r)))
+	writeJSON(w, http.StatusOK, workshopView(ws, s.joinBase(r)))
 }
 
 // pauseWorkshop pauses (runs are refused) or resumes a workshop.
@@ -144,7 +145,7 @@ func (s *Server) pauseWorkshop(paused bool) userHandler {
 			s.failStore(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, workshopView(ws, baseURL(r)))
+		writeJSON(w, http.StatusOK, workshopView(ws, s.joinBase(r)))
 	}
 }
 
@@ -179,14 +180,6 @@ func (s *Server) deleteWorkshopData(w http.ResponseWriter, r *http.Request, u *s
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// baseURL is the scheme and host the request came to, for join links.
-func baseURL(r *http.Request) string {
-	if r.TLS != nil {
-		return "https://" + r.Host
-	}
-	return "http://" + r.Host
 }
 
 // newID returns a random hex id, the form pipeline.validID accepts.
