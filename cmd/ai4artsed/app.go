@@ -125,6 +125,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		return nil, fmt.Errorf("safety filter: %w", err)
 	}
 	a.Hub = events.NewHub(db)
+	signal := events.NewSignal() // new runs and changes of workshops, for class views
 	var p *pipeline.Pipeline
 	backends := &backendLister{s: s, machines: machines, ollama: a.Ollama,
 		queue: func(m string) (int, int, int) { q := p.ImageQueue(m); return q.Waiting(), q.InUse(), q.Slots() }}
@@ -141,7 +142,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 			Interception: s.ModelInterception, Safety: s.ModelSafety,
 			Translation: s.ModelTranslation, Optimization: s.ModelOptimization, Vision: s.ModelVision,
 		},
-		Filter: filter, JudgeTimeout: s.JudgeTimeout,
+		Filter: filter, JudgeTimeout: s.JudgeTimeout, Created: signal,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
 		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, SwitchTurns: s.SwitchTurns, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 	})
@@ -162,7 +163,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Timeouts: s.HTTPTimeouts,
 		Accounts: db, PasswordParams: s.PasswordParams,
 		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop,
-		PublicURL: s.PublicURL,
+		PublicURL: s.PublicURL, Class: db, Signal: signal,
 	})
 	return a, nil
 }

@@ -20,6 +20,10 @@ type Watcher struct {
 	// event; an error stops Follow.
 	Ping   time.Duration
 	OnPing func() error
+	// Observe follows without watching: the run's Unwatched time goes on,
+	// so an observer (the teacher's class view) never keeps a run that its
+	// student left from being cancelled as abandoned.
+	Observe bool
 }
 
 // Event is one event as Follow delivers it: stored events carry their
@@ -34,7 +38,12 @@ type Event = store.Event
 // it waits for wake-ups, never polling; a run that is neither live here nor
 // finished (left by another process) is looked at every second.
 func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) error {
-	unwatch := h.watch(runID)
+	var unwatch func()
+	if w.Observe {
+		unwatch = h.observe()
+	} else {
+		unwatch = h.watch(runID)
+	}
 	defer unwatch()
 	var tick <-chan time.Time
 	if w.Ping > 0 && w.OnPing != nil {

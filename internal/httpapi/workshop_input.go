@@ -122,7 +122,7 @@ func workshopView(w *store.Workshop, joinBase string) api.Workshop {
 	return api.Workshop{
 		ID: w.ID, Code: w.Code, JoinURL: joinURL(joinBase, w.Code), Owner: w.Owner, Name: w.Name,
 		SafetyLevel: w.SafetyLevel, Interceptions: ic, Outputs: out, Limits: api.WorkshopLimits(w.Limits),
-		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Paused: w.Paused, CreatedAt: w.CreatedAt,
+		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Paused: w.Paused, PauseMessage: w.PauseMessage, CreatedAt: w.CreatedAt,
 	}
 }
 

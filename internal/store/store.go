@@ -80,6 +80,7 @@ type Store interface {
 	Accounts
 	Workshops
 	Retention
+	ClassView
 }
 
 // EndFunc says how InterruptUnfinished ends run r (its ID, Lang, Stages,

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Devices", testDevices},
 		{"DeleteOlderThan", testDeleteOlderThan},
 		{"DeleteWorkshopData", testDeleteWorkshopData},
+		{"ClassRuns", testClassRuns},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
