@@ -47,7 +47,9 @@ type Workshop struct {
 	StartsAt      time.Time      `json:"starts_at"`
 	EndsAt        time.Time      `json:"ends_at"`
 	Paused        bool           `json:"paused"`
-	CreatedAt     time.Time      `json:"created_at"`
+	// PauseMessage is what the students see while the workshop is paused.
+	PauseMessage string    `json:"pause_message"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // WorkshopList is the answer of GET /api/teacher/workshops.

@@ -182,6 +182,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if err != nil {
 		return nil, fmt.Errorf("safety filter: %w", err)
 	}
+	signal := events.NewSignal() // new runs and changes of workshops, for class views
 	var p *pipeline.Pipeline
 	var hubOpts []events.Option
 	if shared != nil {
@@ -204,7 +205,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 			Interception: s.ModelInterception, Safety: s.ModelSafety,
 			Translation: s.ModelTranslation, Optimization: s.ModelOptimization, Vision: s.ModelVision,
 		},
-		Filter: filter, JudgeTimeout: s.JudgeTimeout,
+		Filter: filter, JudgeTimeout: s.JudgeTimeout, Created: signal,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
 		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 		Replica: a.Replica, Requests: shared,
@@ -240,6 +241,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Timeouts: s.HTTPTimeouts,
 		Accounts: db, PasswordParams: s.PasswordParams,
 		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop, Research: db, Settings: db,
+		PublicURL: s.PublicURL, Class: db, Signal: signal,
 	})
 	return a, nil
 }

@@ -39,6 +39,10 @@ type Settings struct {
 	// RequireWorkshop refuses runs of browsers that joined no workshop
 	// (AI4ARTSED_REQUIRE_WORKSHOP).
 	RequireWorkshop bool
+	// PublicURL is the scheme and host students open, for join links and
+	// their QR codes (AI4ARTSED_PUBLIC_URL); empty: the host each teacher's
+	// request came to.
+	PublicURL string
 	// Retention is how long runs, events, media, uploads and devices are
 	// kept (AI4ARTSED_RETENTION: "30d" or a Go duration; default 30 days).
 	Retention time.Duration
@@ -186,6 +190,7 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	str("AI4ARTSED_ADMIN_TOKEN", &s.AdminToken)
 	str("AI4ARTSED_DEFAULT_OUTPUT", &s.DefaultOutput)
 	boolean("AI4ARTSED_REQUIRE_WORKSHOP", &s.RequireWorkshop)
+	str("AI4ARTSED_PUBLIC_URL", &s.PublicURL)
 	if v := strings.TrimSpace(getenv("AI4ARTSED_RETENTION")); v != "" {
 		d, err := parseRetention(v)
 		if err != nil {
@@ -249,6 +254,13 @@ func (s *Settings) validate() error {
 	if sw, cf := len(splitList(s.SwarmURL)), len(splitList(s.ComfyURL)); sw != cf {
 		return fmt.Errorf("settings: SWARMUI_URL lists %d machines and COMFYUI_URL %d: give each SwarmUI its ComfyUI, in the same order", sw, cf)
 	}
+	if s.PublicURL != "" {
+		p, err := url.Parse(s.PublicURL)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil ||
+			strings.Trim(p.Path, "/") != "" || p.RawQuery != "" || p.Fragment != "" {
+			return fmt.Errorf("settings: AI4ARTSED_PUBLIC_URL=%q: want http(s)://host[:port] without a path", redact.URL(s.PublicURL))
+		}
+	}
 	if s.DatabaseURL != "" && !strings.HasPrefix(s.DatabaseURL, "postgres://") && !strings.HasPrefix(s.DatabaseURL, "postgresql://") {
 		return fmt.Errorf("settings: AI4ARTSED_DATABASE_URL: want a postgres:// URL or nothing")
 	}
@@ -296,7 +308,7 @@ func (s Settings) logAttrs() []any {
 		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "media", s.mediaWhere(), "config_dir", s.ConfigDir,
 		"shutdown_grace", s.ShutdownGrace,
 		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "image_slots", s.ImageSlots, "routing", s.Routing, "health_interval", s.HealthInterval, "queue_max", s.QueueMax,
-		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken), "require_workshop", s.RequireWorkshop, "retention", s.Retention,
+		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken), "require_workshop", s.RequireWorkshop, "public_url", s.PublicURL, "retention", s.Retention,
 		"ollama_url", redactList(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
 		"openai_base_url", redact.URL(s.OpenAIBaseURL),
 		"openai_api_key", redactSecret(s.OpenAIAPIKey), "model_interception", s.ModelInterception,

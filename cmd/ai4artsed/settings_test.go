@@ -25,6 +25,7 @@ func TestSettingsFromEnvironment(t *testing.T) {
 		"OLLAMA_URL":                    "http://127.0.0.1:11434, http://u:pw-secret@10.0.0.2:11434",
 		"AI4ARTSED_ROUTING":             "round-robin",
 		"AI4ARTSED_HEALTH_INTERVAL":     "500ms",
+		"AI4ARTSED_PUBLIC_URL":          "https://kunst.schule.example",
 	}
 	s := defaultSettings()
 	if err := s.loadEnv(func(k string) string { return env[k] }); err != nil {
@@ -37,7 +38,8 @@ func TestSettingsFromEnvironment(t *testing.T) {
 		s.OllamaFirstTokenTimeout != 45*time.Second || s.OllamaIdleTimeout != 20*time.Second ||
 		s.SwarmHealthInterval != 500*time.Millisecond || s.SwarmStartupTimeout != 3*time.Minute || s.SwarmAutoStart ||
 		s.MediaDir != "/srv/media" || s.ShutdownGrace != 90*time.Second ||
-		s.Routing != "round-robin" || s.HealthInterval != 500*time.Millisecond || len(splitList(s.OllamaURL)) != 2 {
+		s.Routing != "round-robin" || s.HealthInterval != 500*time.Millisecond || len(splitList(s.OllamaURL)) != 2 ||
+		s.PublicURL != "https://kunst.schule.example" {
 		t.Fatalf("settings %+v", s)
 	}
 	logged := fmt.Sprint(s.logAttrs()...)
@@ -67,6 +69,8 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		{"AI4ARTSED_ROUTING", "random", "models or round-robin"},
 		{"AI4ARTSED_HEALTH_INTERVAL", "1ms", "at least 100ms"},
 		{"OLLAMA_URL", "http://127.0.0.1:11434,ftp://x", "http(s) URL"},
+		{"AI4ARTSED_PUBLIC_URL", "kunst.schule.example", "AI4ARTSED_PUBLIC_URL"},
+		{"AI4ARTSED_PUBLIC_URL", "https://kunst.schule.example/ai?x=1", "without a path"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

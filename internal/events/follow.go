@@ -20,6 +20,10 @@ type Watcher struct {
 	// event; an error stops Follow.
 	Ping   time.Duration
 	OnPing func() error
+	// Observe follows without watching: the run's Unwatched time goes on,
+	// so an observer (the teacher's class view) never keeps a run that its
+	// student left from being cancelled as abandoned.
+	Observe bool
 }
 
 // Event is one event as Follow delivers it: stored events carry their
@@ -37,7 +41,12 @@ type Event = store.Event
 // news of it, at the latest every 5 s, and a watch note tells its replica
 // that it is watched; without one it is looked at every second.
 func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) error {
-	unwatch := h.watch(runID)
+	var unwatch func()
+	if w.Observe {
+		unwatch = h.observe()
+	} else {
+		unwatch = h.watch(runID)
+	}
 	defer unwatch()
 	var tick <-chan time.Time
 	if w.Ping > 0 && w.OnPing != nil {

@@ -85,6 +85,17 @@ func TestOpenAPIVocabulary(t *testing.T) {
 	if len(events) != len(api.EventTypes) {
 		t.Errorf("x-events has %d types, package api %d", len(events), len(api.EventTypes))
 	}
+	class, _ := doc.Extensions["x-class-events"].(map[string]any)
+	for _, typ := range api.ClassEventTypes {
+		ref, _ := class[string(typ)].(string)
+		name, ok := strings.CutPrefix(ref, "#/components/schemas/")
+		if !ok || doc.Components.Schemas[name] == nil {
+			t.Errorf("class event %s: x-class-events names %q, not a schema", typ, ref)
+		}
+	}
+	if len(class) != len(api.ClassEventTypes) {
+		t.Errorf("x-class-events has %d types, package api %d", len(class), len(api.ClassEventTypes))
+	}
 }
 
 func TestOpenAPIIsServed(t *testing.T) {

@@ -37,6 +37,7 @@ func (s *Server) routeTable() []route {
 		h("POST /api/logout", s.logout),
 		h("GET /api/me", s.signedIn(s.me)),
 		h("POST /api/join", s.join),
+		h("GET /api/workshop", s.studentWorkshop),
 	}
 	t = append(t, s.teacherRoutes()...)
 	t = append(t, s.settingsRoutes()...)

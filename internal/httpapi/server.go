@@ -96,6 +96,19 @@ type Config struct {
 	Settings SettingsStore
 	// RequireWorkshop refuses runs of browsers that joined no workshop.
 	RequireWorkshop bool
+	// PublicURL is the scheme and host students open (AI4ARTSED_PUBLIC_URL),
+	// for join links and their QR codes; empty: the host each request
+	// came to.
+	PublicURL string
+	// Class reads a workshop's runs for the teacher's class view; nil: the
+	// class view answers 404.
+	Class ClassStore
+	// Signal wakes class views on a workshop's new runs and changes; nil:
+	// they look at the store every ClassPoll only.
+	Signal Signal
+	// ClassPoll is how often a class view looks at the store for the runs
+	// of other processes and changes of its workshop; default 2s.
+	ClassPoll time.Duration
 	// Now is the clock of sessions and limits; nil: time.Now.
 	Now func() time.Time
 }
@@ -147,6 +160,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ClassPoll <= 0 {
+		cfg.ClassPoll = 2 * time.Second
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}),
 		accounts:    cfg.Accounts,

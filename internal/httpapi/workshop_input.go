@@ -112,9 +112,9 @@ func workshopView(w *store.Workshop, joinBase string) api.Workshop {
 		out = []string{}
 	}
 	return api.Workshop{
-		ID: w.ID, Code: w.Code, JoinURL: joinBase + "/join.html?code=" + w.Code, Owner: w.Owner, Name: w.Name,
+		ID: w.ID, Code: w.Code, JoinURL: joinURL(joinBase, w.Code), Owner: w.Owner, Name: w.Name,
 		SafetyLevel: w.SafetyLevel, Interceptions: ic, Outputs: out, Limits: api.WorkshopLimits(w.Limits),
-		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Paused: w.Paused, CreatedAt: w.CreatedAt,
+		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Paused: w.Paused, PauseMessage: w.PauseMessage, CreatedAt: w.CreatedAt,
 	}
 }
 

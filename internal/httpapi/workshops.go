@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/auth"
@@ -29,6 +33,9 @@ func (s *Server) teacherRoutes() []route {
 		t("DELETE /api/teacher/workshops/{id}", s.deleteWorkshop),
 		t("DELETE /api/teacher/workshops/{id}/data", s.deleteWorkshopData),
 		t("GET /api/teacher/workshops/{id}/export", s.exportWorkshop),
+		t("GET /api/teacher/workshops/{id}/qr", s.workshopQR),
+		t("GET /api/teacher/workshops/{id}/live", s.classLive),
+		t("POST /api/teacher/workshops/{id}/runs/{run}/cancel", s.cancelClassRun),
 	}
 }
 
@@ -51,7 +58,7 @@ func (s *Server) listWorkshops(w http.ResponseWriter, r *http.Request, u *store.
 	}
 	out := api.WorkshopList{Workshops: []api.Workshop{}}
 	for i := range ws {
-		out.Workshops = append(out.Workshops, workshopView(&ws[i], baseURL(r)))
+		out.Workshops = append(out.Workshops, workshopView(&ws[i], s.joinBase(r)))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -82,7 +89,7 @@ func (s *Server) createWorkshop(w http.ResponseWriter, r *http.Request, u *store
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, workshopView(&ws, baseURL(r)))
+	writeJSON(w, http.StatusCreated, workshopView(&ws, s.joinBase(r)))
 }
 
 // ownWorkshop loads the workshop of the path for u: another teacher's
@@ -108,7 +115,7 @@ func (s *Server) getWorkshop(w http.ResponseWriter, r *http.Request, u *store.Us
 		s.failStore(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, workshopView(ws, baseURL(r)))
+	writeJSON(w, http.StatusOK, workshopView(ws, s.joinBase(r)))
 }
 
 func (s *Server) updateWorkshop(w http.ResponseWriter, r *http.Request, u *store.User) {
@@ -129,24 +136,77 @@ func (s *Server) updateWorkshop(w http.ResponseWriter, r *http.Request, u *store
 		s.failStore(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, workshopView(ws, baseURL(r)))
+	s.notify(ws.ID)
+	writeJSON(w, http.StatusOK, workshopView(ws, s.joinBase(r)))
 }
 
-// pauseWorkshop pauses (runs are refused) or resumes a workshop.
+// maxPauseMessage is the longest message to students of a paused
+// workshop, in characters.
+const maxPauseMessage = 200
+
+// pauseWorkshop pauses (runs are refused; an optional body
+// api.PauseRequest carries a message to the students) or resumes a
+// workshop (the message goes).
 func (s *Server) pauseWorkshop(paused bool) userHandler {
 	return func(w http.ResponseWriter, r *http.Request, u *store.User) {
+		var req api.PauseRequest
+		if paused && (r.ContentLength > 0 || r.Header.Get("Content-Type") != "") && !s.decodeJSON(w, r, &req) {
+			return
+		}
+		msg := strings.TrimSpace(req.Message)
+		if utf8.RuneCountInString(msg) > maxPauseMessage || !utf8.ValidString(msg) ||
+			strings.ContainsFunc(msg, func(c rune) bool { return unicode.IsControl(c) && c != '\n' }) {
+			s.fail(w, r, fault.Invalid("message", fmt.Sprintf("Die Nachricht hat höchstens %d Zeichen.", maxPauseMessage),
+				fmt.Sprintf("The message has at most %d characters.", maxPauseMessage)))
+			return
+		}
 		ws, err := s.ownWorkshop(r, u)
 		if err != nil {
 			s.failStore(w, r, err)
 			return
 		}
-		ws.Paused = paused
+		ws.Paused, ws.PauseMessage = paused, msg
 		if err := s.cfg.Workshops.UpdateWorkshop(r.Context(), *ws); err != nil {
 			s.failStore(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, workshopView(ws, baseURL(r)))
+		s.notify(ws.ID)
+		writeJSON(w, http.StatusOK, workshopView(ws, s.joinBase(r)))
 	}
+}
+
+// notify wakes the class views of workshop id.
+func (s *Server) notify(id string) {
+	if s.cfg.Signal != nil {
+		s.cfg.Signal.Notify(id)
+	}
+}
+
+// cancelClassRun lets the teacher stop a run of their workshop's students
+// (docs/api.md, "Class view"); a run of another workshop is not found.
+func (s *Server) cancelClassRun(w http.ResponseWriter, r *http.Request, u *store.User) {
+	ws, err := s.ownWorkshop(r, u)
+	if err != nil {
+		s.failStore(w, r, err)
+		return
+	}
+	id := r.PathValue("run")
+	run, err := s.cfg.Store.GetRun(r.Context(), id)
+	if err == nil {
+		err = s.runOfWorkshop(r.Context(), run, ws.ID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, fmt.Errorf("run %q of workshop %s: %w", id, ws.ID, fault.ErrNotFound))
+		return
+	}
+	if err == nil {
+		err = s.cfg.Pipeline.Cancel(r.Context(), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, api.CancelAnswer{RunID: id, Status: api.CancelCancelling})
 }
 
 func (s *Server) deleteWorkshop(w http.ResponseWriter, r *http.Request, u *store.User) {
@@ -164,6 +224,7 @@ func (s *Server) deleteWorkshop(w http.ResponseWriter, r *http.Request, u *store
 		return
 	}
 	s.generations.Forget(ws.ID)
+	s.notify(ws.ID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -182,13 +243,22 @@ func (s *Server) deleteWorkshopData(w http.ResponseWriter, r *http.Request, u *s
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// baseURL is the scheme and host the request came to, for join links.
-func baseURL(r *http.Request) string {
-	if r.TLS != nil {
-		return "https://" + r.Host
-	}
-	return "http://" + r.Host
-}
-
 // newID returns a random hex id, the form pipeline.validID accepts.
 func newID() string { return fmt.Sprintf("%x", auth.RandomBytes(16)) }
+
+// runOfWorkshop checks that run was made by a device of workshop id:
+// store.ErrNotFound when not.
+func (s *Server) runOfWorkshop(ctx context.Context, run *store.Run, id string) error {
+	dev, ok := strings.CutPrefix(run.ClientID, "d:")
+	if !ok {
+		return store.ErrNotFound
+	}
+	d, err := s.cfg.Workshops.GetDevice(ctx, dev)
+	if err != nil {
+		return err
+	}
+	if d.WorkshopID != id {
+		return store.ErrNotFound
+	}
+	return nil
+}

@@ -51,6 +51,12 @@ type CancelRequester interface {
 	RequestCancel(ctx context.Context, id string) error
 }
 
+// Notifier hears of each new run of a workshop, by the workshop's id:
+// the teacher's class view waits on it (events.Signal implements it).
+type Notifier interface {
+	Notify(workshopID string)
+}
+
 // Models names the model of each LLM role (`ollama/NAME` or `openai/NAME`).
 // Safety is the text judge, Vision the image check after stage 4.
 type Models struct {
@@ -80,6 +86,9 @@ type Config struct {
 	Models  Models
 	Logger  *slog.Logger
 	Metrics Metrics // optional
+	// Created is told of each new run of a workshop once the run and its
+	// first event are stored; nil: nobody is told.
+	Created Notifier
 	// Filter is the term filter of stages 1 and 3; nil passes every text
 	// (and records no filter checks).
 	Filter Filter
@@ -252,6 +261,9 @@ func (p *Pipeline) Start(ctx context.Context, req Request) (*store.Run, error) {
 		return nil, fmt.Errorf("pipeline: store run: %w: %w", fault.ErrStoreFailed, err)
 	}
 	x.publish(api.RunEvent{RunID: run.ID, State: api.StateQueued})
+	if p.cfg.Created != nil && req.WorkshopID != "" {
+		p.cfg.Created.Notify(req.WorkshopID)
+	}
 	go x.execute()
 	return run, nil
 }

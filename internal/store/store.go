@@ -83,6 +83,7 @@ type Store interface {
 	Retention
 	Research
 	Settings
+	ClassView
 }
 
 // EndFunc says how InterruptUnfinished ends run r (its ID, Lang, Stages,

@@ -27,7 +27,7 @@ type Workshops interface {
 	// workshop when owner is empty, newest first.
 	ListWorkshops(ctx context.Context, owner string) ([]Workshop, error)
 	// UpdateWorkshop replaces the teacher-editable fields of workshop w.ID
-	// (name, level, configs, limits, times, paused); its code, owner and
+	// (name, level, configs, limits, times, paused, pause message); its code, owner and
 	// CreatedAt stay. An unknown id is ErrNotFound.
 	UpdateWorkshop(ctx context.Context, w Workshop) error
 	// DeleteWorkshop removes workshop id and its devices; an unknown id is
@@ -57,7 +57,9 @@ type Workshop struct {
 	StartsAt      time.Time
 	EndsAt        time.Time
 	Paused        bool
-	CreatedAt     time.Time
+	// PauseMessage is what the students see while the workshop is paused.
+	PauseMessage string
+	CreatedAt    time.Time
 }
 
 // WorkshopLimits cap what students of a workshop may do; zero: no cap of

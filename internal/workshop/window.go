@@ -59,3 +59,16 @@ func (w *Window) Give(key string, at time.Time) {
 		}
 	}
 }
+
+// Count is how many events of key lie in the window that ends at now.
+func (w *Window) Count(key string, now time.Time) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, at := range w.events[key] {
+		if at.After(now.Add(-w.span)) && !at.After(now) {
+			n++
+		}
+	}
+	return n
+}

@@ -68,3 +68,28 @@ func TestWindow(t *testing.T) {
 		t.Error("refused after Give")
 	}
 }
+
+func TestWindowCount(t *testing.T) {
+	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	w := NewWindow(time.Hour)
+	for _, m := range []int{0, 10, 20} {
+		w.Take("ws", 0, now.Add(time.Duration(m)*time.Minute))
+	}
+	w.Take("other", 0, now)
+	for _, tc := range []struct {
+		at   time.Duration
+		want int
+	}{
+		{20 * time.Minute, 3},
+		{time.Hour, 2}, // the first left the window
+		{time.Hour + 15*time.Minute, 1},
+		{2 * time.Hour, 0},
+	} {
+		if got := w.Count("ws", now.Add(tc.at)); got != tc.want {
+			t.Errorf("Count at +%v = %d, want %d", tc.at, got, tc.want)
+		}
+	}
+	if got := w.Count("nobody", now); got != 0 {
+		t.Errorf("Count of an unknown key = %d", got)
+	}
+}

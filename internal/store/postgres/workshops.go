@@ -11,7 +11,7 @@ import (
 )
 
 const workshopColumns = `SELECT id, code, owner, name, safety_level, interceptions, outputs,
-	runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, created_at
+	runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, pause_message, created_at
 	FROM workshops `
 
 // CreateWorkshop implements store.Store.
@@ -23,11 +23,11 @@ func (db *DB) CreateWorkshop(ctx context.Context, w store.Workshop) error {
 		w.CreatedAt = db.stamp()
 	}
 	_, err := db.pool.Exec(ctx, `INSERT INTO workshops (id, code, owner, name, safety_level, interceptions, outputs,
-		runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, pause_message, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		w.ID, w.Code, w.Owner, w.Name, w.SafetyLevel, store.EncodeIDs(w.Interceptions), store.EncodeIDs(w.Outputs),
 		w.Limits.RunsAtOnce, w.Limits.RunsPerHour, w.Limits.GenerationsPerHour, w.Limits.MaxDevices,
-		w.StartsAt, w.EndsAt, w.Paused, w.CreatedAt)
+		w.StartsAt, w.EndsAt, w.Paused, w.PauseMessage, w.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("postgres: create workshop %q: %w", w.ID, mapErr(err))
 	}
@@ -78,7 +78,7 @@ func (db *DB) queryWorkshops(ctx context.Context, tail string, args ...any) ([]s
 		)
 		if err := rows.Scan(&w.ID, &w.Code, &w.Owner, &w.Name, &w.SafetyLevel, &ic, &oc,
 			&w.Limits.RunsAtOnce, &w.Limits.RunsPerHour, &w.Limits.GenerationsPerHour, &w.Limits.MaxDevices,
-			&w.StartsAt, &w.EndsAt, &w.Paused, &w.CreatedAt); err != nil {
+			&w.StartsAt, &w.EndsAt, &w.Paused, &w.PauseMessage, &w.CreatedAt); err != nil {
 			return nil, err
 		}
 		if err := w.DecodeIDs(ic, oc); err != nil {
@@ -97,10 +97,10 @@ func (db *DB) UpdateWorkshop(ctx context.Context, w store.Workshop) error {
 	}
 	err := db.execOne(ctx, `UPDATE workshops SET name = $1, safety_level = $2, interceptions = $3, outputs = $4,
 		runs_at_once = $5, runs_per_hour = $6, generations_per_hour = $7, max_devices = $8,
-		starts_at = $9, ends_at = $10, paused = $11 WHERE id = $12`,
+		starts_at = $9, ends_at = $10, paused = $11, pause_message = $12 WHERE id = $13`,
 		w.Name, w.SafetyLevel, store.EncodeIDs(w.Interceptions), store.EncodeIDs(w.Outputs),
 		w.Limits.RunsAtOnce, w.Limits.RunsPerHour, w.Limits.GenerationsPerHour, w.Limits.MaxDevices,
-		w.StartsAt, w.EndsAt, w.Paused, w.ID)
+		w.StartsAt, w.EndsAt, w.Paused, w.PauseMessage, w.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: update workshop %q: %w", w.ID, err)
 	}

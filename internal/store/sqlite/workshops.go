@@ -10,7 +10,7 @@ import (
 )
 
 const workshopColumns = `SELECT id, code, owner, name, safety_level, interceptions, outputs,
-	runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, created_at
+	runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, pause_message, created_at
 	FROM workshops `
 
 // CreateWorkshop implements store.Store.
@@ -24,11 +24,11 @@ func (db *DB) CreateWorkshop(ctx context.Context, w store.Workshop) error {
 	ic, out := store.EncodeIDs(w.Interceptions), store.EncodeIDs(w.Outputs)
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO workshops (id, code, owner, name, safety_level, interceptions, outputs,
-			runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			runs_at_once, runs_per_hour, generations_per_hour, max_devices, starts_at, ends_at, paused, pause_message, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.ID, w.Code, w.Owner, w.Name, w.SafetyLevel, ic, out,
 			w.Limits.RunsAtOnce, w.Limits.RunsPerHour, w.Limits.GenerationsPerHour, w.Limits.MaxDevices,
-			formatTime(w.StartsAt), formatTime(w.EndsAt), w.Paused, formatTime(w.CreatedAt))
+			formatTime(w.StartsAt), formatTime(w.EndsAt), w.Paused, w.PauseMessage, formatTime(w.CreatedAt))
 		switch {
 		case isUniqueViolation(err):
 			return store.ErrConflict
@@ -87,7 +87,7 @@ func (db *DB) queryWorkshops(ctx context.Context, tail string, args ...any) ([]s
 		)
 		if err := rows.Scan(&w.ID, &w.Code, &w.Owner, &w.Name, &w.SafetyLevel, &ic, &oc,
 			&w.Limits.RunsAtOnce, &w.Limits.RunsPerHour, &w.Limits.GenerationsPerHour, &w.Limits.MaxDevices,
-			&start, &end, &w.Paused, &creat); err != nil {
+			&start, &end, &w.Paused, &w.PauseMessage, &creat); err != nil {
 			return nil, err
 		}
 		if err := w.DecodeIDs(ic, oc); err != nil {
@@ -112,10 +112,10 @@ func (db *DB) UpdateWorkshop(ctx context.Context, w store.Workshop) error {
 	}
 	err := db.execOne(ctx, `UPDATE workshops SET name = ?, safety_level = ?, interceptions = ?, outputs = ?,
 		runs_at_once = ?, runs_per_hour = ?, generations_per_hour = ?, max_devices = ?,
-		starts_at = ?, ends_at = ?, paused = ? WHERE id = ?`,
+		starts_at = ?, ends_at = ?, paused = ?, pause_message = ? WHERE id = ?`,
 		w.Name, w.SafetyLevel, store.EncodeIDs(w.Interceptions), store.EncodeIDs(w.Outputs),
 		w.Limits.RunsAtOnce, w.Limits.RunsPerHour, w.Limits.GenerationsPerHour, w.Limits.MaxDevices,
-		formatTime(w.StartsAt), formatTime(w.EndsAt), w.Paused, w.ID)
+		formatTime(w.StartsAt), formatTime(w.EndsAt), w.Paused, w.PauseMessage, w.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: update workshop %q: %w", w.ID, err)
 	}

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"DeleteWorkshopData", testDeleteWorkshopData},
 		{"WorkshopRuns", testWorkshopRuns},
 		{"Settings", testSettings},
+		{"ClassRuns", testClassRuns},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,7 +91,7 @@ func testWorkshops(t *testing.T, s store.Store) {
 	wantErr(t, "WorkshopByCode unknown", err, store.ErrNotFound)
 
 	upd := w1
-	upd.Name, upd.SafetyLevel, upd.Paused = "Neu", "youth", true
+	upd.Name, upd.SafetyLevel, upd.Paused, upd.PauseMessage = "Neu", "youth", true, "Pause bis 10 Uhr – räumt auf!"
 	upd.Limits.MaxDevices = 10
 	upd.Interceptions = []string{"dada"}
 	upd.Code, upd.Owner = "CHANGED", "bo" // ignored

@@ -129,7 +129,8 @@ export const getMe = () => request("GET", "/api/me");
 export const listWorkshops = () => request("GET", "/api/teacher/workshops").then((d) => d.workshops);
 export const createWorkshop = (body) => request("POST", "/api/teacher/workshops", body);
 const wsPath = (id) => "/api/teacher/workshops/" + encodeURIComponent(id);
-export const pauseWorkshop = (id) => request("POST", wsPath(id) + "/pause");
+/** pauseWorkshop pauses; message (optional) is shown to the students. */
+export const pauseWorkshop = (id, message) => request("POST", wsPath(id) + "/pause", message ? { message } : undefined);
 export const resumeWorkshop = (id) => request("POST", wsPath(id) + "/resume");
 export const deleteWorkshop = (id) => request("DELETE", wsPath(id));
 export const deleteWorkshopData = (id) => request("DELETE", wsPath(id) + "/data");
@@ -139,3 +140,34 @@ export const getBackends = () => request("GET", "/api/backends").then((d) => d.b
 // The admin's settings (docs/api.md, "Admin settings").
 export const getAdminSettings = () => request("GET", "/api/admin/settings");
 export const putAdminSettings = (body) => request("PUT", "/api/admin/settings", body);
+/** qrURL is the PNG of a workshop's join link as a QR code. */
+export const qrURL = (id) => wsPath(id) + "/qr";
+/** exportURL is the zip of a workshop's research record. */
+export const exportURL = (id) => wsPath(id) + "/export";
+/** cancelClassRun stops a run of a workshop's students. */
+export const cancelClassRun = (id, runId) => request("POST", wsPath(id) + "/runs/" + encodeURIComponent(runId) + "/cancel");
+/** getStudentWorkshop is the workshop this browser joined (404 when none). */
+export const getStudentWorkshop = () => request("GET", "/api/workshop");
+
+/** The event types of a workshop's class view (docs/api.md, "Class view"). */
+const CLASS_EVENT_TYPES = ["workshop", "snapshot", "class_run"];
+
+/**
+ * openClass follows a workshop's class view: onEvent(type, data) gets each
+ * event; onTrouble(closed) is told when the connection drops (EventSource
+ * reconnects and the server sends a new snapshot), onTrouble(null) when it
+ * is open. It returns a function that closes the stream.
+ */
+export function openClass(id, onEvent, onTrouble) {
+  const src = new EventSource(wsPath(id) + "/live");
+  for (const type of CLASS_EVENT_TYPES) {
+    src.addEventListener(type, (e) => {
+      let data;
+      try { data = JSON.parse(e.data); } catch { return; }
+      onEvent(type, data);
+    });
+  }
+  src.onerror = () => onTrouble(src.readyState === EventSource.CLOSED);
+  src.onopen = () => onTrouble(null);
+  return () => src.close();
+}

@@ -11,6 +11,7 @@ import * as run from "./run.js";
 import { initResults, setResultActions, clearResults, showMedia } from "./results.js";
 import { initUpload, loadUploadLimits, uploadIds, missingUploads, useAsInput } from "./upload.js";
 import { renderGallery, setGalleryOpener } from "./gallery.js";
+import { loadWorkshop, allowedOnly, watchWorkshop } from "./workshop.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -80,6 +81,7 @@ async function boot() {
     const configs = await api.getConfigs();
     app.interceptions = configs.filter((c) => c.kind === "interception");
     app.outputs = configs.filter((c) => c.kind === "output");
+    if (await loadWorkshop()) allowedOnly();
     await loadUploadLimits();
   } catch (err) {
     showError("idea", err);
@@ -99,6 +101,7 @@ async function boot() {
   $("cancel").addEventListener("click", run.cancel);
   $("lang-toggle").addEventListener("click", () => setLang(getLang() === "de" ? "en" : "de"));
   if (!session().run) setStatus("statusIdle");
+  watchWorkshop();
   await run.resume();
   document.body.dataset.ready = "true";
 }

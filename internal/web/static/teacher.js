@@ -1,6 +1,9 @@
-// teacher: sign in, make workshops, pause, resume and delete them. All
-// server calls go through api.js; the session is an HttpOnly cookie.
+// teacher: sign in, make workshops, open one in the class view, pause,
+// resume and delete them. All server calls go through api.js; the session
+// is an HttpOnly cookie. Texts come from the i18n tables (German, English).
 import * as api from "./api.js";
+import { t, setLang, getLang, storedLang, browserLang, onLangChange } from "./i18n.js";
+import { initClassView, openClassView, closeClassView, shownWorkshop } from "./classview.js";
 
 const $ = (id) => document.getElementById(id);
 const msg = $("msg");
@@ -10,6 +13,7 @@ function show(signedIn) {
   $("login-card").hidden = signedIn;
   $("ws-card").hidden = !signedIn;
   $("logout").hidden = !signedIn;
+  if (!signedIn) closeClassView();
 }
 
 function button(label, testid, action) {
@@ -19,33 +23,36 @@ function button(label, testid, action) {
   b.textContent = label;
   b.dataset.testid = testid;
   b.addEventListener("click", async () => {
+    say("");
     try { await action(); await refresh(); } catch (e) { say(e.message); }
   });
   return b;
 }
 
+let workshops = [];
+
 async function refresh() {
+  workshops = await api.listWorkshops();
+  render();
+}
+
+function render() {
   const list = $("ws-list");
   list.replaceChildren();
-  for (const w of await api.listWorkshops()) {
+  for (const w of workshops) {
     const li = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = w.join_url;
-    link.textContent = w.join_url;
-    li.append(`${w.name} – Code ${w.code}${w.paused ? " (angehalten)" : ""} – `, link, " ");
-    li.append(w.paused ? button("Fortsetzen", "workshop-resume", () => api.resumeWorkshop(w.id))
-      : button("Anhalten", "workshop-pause", () => api.pauseWorkshop(w.id)));
-    const exp = document.createElement("a");
-    exp.className = "btn btn-quiet";
-    exp.href = "/api/teacher/workshops/" + encodeURIComponent(w.id) + "/export";
-    exp.textContent = "Forschungsdaten (zip)";
-    exp.dataset.testid = "workshop-export";
-    li.append(exp, " ");
-    li.append(button("Daten löschen", "workshop-delete-data", async () => {
-      if (confirm("Alle Läufe und Bilder dieses Workshops jetzt löschen?")) await api.deleteWorkshopData(w.id);
+    li.dataset.workshopId = w.id;
+    li.append(t("wsItem", { name: w.name, code: w.code }) + (w.paused ? t("wsPausedMark") : ""), " ");
+    li.append(button(t("wsOpen"), "workshop-open", () => openClassView(w)));
+    li.append(w.paused ? button(t("wsResume"), "workshop-resume", () => api.resumeWorkshop(w.id))
+      : button(t("wsPause"), "workshop-pause", () => api.pauseWorkshop(w.id)));
+    li.append(button(t("wsDeleteData"), "workshop-delete-data", async () => {
+      if (confirm(t("wsConfirmData"))) await api.deleteWorkshopData(w.id);
     }));
-    li.append(button("Workshop löschen", "workshop-delete", async () => {
-      if (confirm("Workshop mit allen Daten löschen?")) await api.deleteWorkshop(w.id);
+    li.append(button(t("wsDelete"), "workshop-delete", async () => {
+      if (!confirm(t("wsConfirmDelete"))) return;
+      await api.deleteWorkshop(w.id);
+      if (shownWorkshop() === w.id) closeClassView();
     }));
     list.append(li);
   }
@@ -69,17 +76,33 @@ $("logout").addEventListener("click", async () => {
 
 $("ws-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  say("");
   const start = new Date();
   const end = new Date(start.getTime() + Number($("ws-hours").value) * 3600e3);
   try {
-    await api.createWorkshop({
+    const ws = await api.createWorkshop({
       name: $("ws-name").value, safety_level: $("ws-level").value || undefined,
-      limits: { runs_at_once: 0, runs_per_hour: Number($("ws-perhour").value), generations_per_hour: 0, max_devices: Number($("ws-devices").value) },
+      limits: { runs_at_once: 0, runs_per_hour: Number($("ws-perhour").value),
+        generations_per_hour: Number($("ws-images").value), max_devices: Number($("ws-devices").value) },
       starts_at: start.toISOString(), ends_at: end.toISOString(),
     });
     $("ws-name").value = "";
     await refresh();
+    openClassView(ws);
   } catch (e) { say(e.message); }
 });
 
-api.getMe().then(() => { show(true); return refresh(); }).catch(() => show(false));
+async function boot() {
+  onLangChange((l) => { api.setApiLang(l); document.title = t("teacherTitle"); render(); });
+  setLang(storedLang() || browserLang() || "de");
+  $("lang-toggle").addEventListener("click", () => setLang(getLang() === "de" ? "en" : "de"));
+  initClassView(say);
+  try {
+    await api.getMe();
+    show(true);
+    await refresh();
+  } catch { show(false); }
+  document.body.dataset.ready = "true";
+}
+
+boot();
