@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
@@ -15,6 +15,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/pool"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
 	"github.com/ai4artsed/ai4artsed/internal/replica"
@@ -39,9 +40,13 @@ type App struct {
 	Images   *pipeline.Images
 	// Supervisor starts SwarmUI on demand.
 	Supervisor *supervisor.Supervisor
-	Files      *media.Files
-	Ollama     *llm.Ollama
-	Demo       *demoSims // nil unless --demo
+	// Media keeps uploads and generated images: Files, or the PostgreSQL
+	// table (Settings.MediaDir says which).
+	Media media.Blobs
+	// Files is the media directory; nil when the media live in PostgreSQL.
+	Files  *media.Files
+	Ollama *llm.Ollama
+	Demo   *demoSims // nil unless --demo
 
 	closers []func()
 
@@ -65,9 +70,9 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}()
 	// The data dir lock comes before anything that reads or changes state
 	// (the store's InterruptUnfinished above all), so a second process on
-	// the same dir changes nothing. With PostgreSQL it still guards the
-	// data dir; replicas sharing the database each have their own
-	// (docs/deploy.md, "How replicas cooperate").
+	// the same dir changes nothing. Replicas sharing one PostgreSQL
+	// database each have a data dir of their own (docs/deploy.md, "How
+	// replicas cooperate").
 	lock, err := datadir.Lock(s.DataDir)
 	if err != nil {
 		return nil, err
@@ -123,26 +128,53 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 			log.Warn("runs left unfinished by the previous process are now interrupted", "count", len(ids))
 		}
 	}
-	files, err := media.NewFiles(filepath.Join(s.DataDir, "media"))
+	files, err := openMedia(s, db)
 	if err != nil {
 		return nil, err
 	}
-
-	a.Files = files
+	if pgb, ok := files.(*postgres.Blobs); ok {
+		if err := moveLegacyMedia(ctx, filepath.Join(s.DataDir, "media"), pgb, log); err != nil {
+			return nil, err
+		}
+	}
+	a.Media = files
+	a.Files, _ = files.(*media.Files)
 	llmOpts := []llm.Option{llm.WithTimeoutSetting("OLLAMA_TIMEOUT"),
 		llm.WithFirstTokenTimeout(s.OllamaFirstTokenTimeout, "OLLAMA_FIRST_TOKEN_TIMEOUT"),
 		llm.WithIdleTimeout(s.OllamaIdleTimeout, "OLLAMA_IDLE_TIMEOUT"), llm.WithLogger(log.With("component", "llm"))}
-	a.Ollama = llm.NewOllama(s.OllamaURL, &http.Client{}, s.OllamaTimeout, llmOpts...)
-	router := &llm.Router{Ollama: a.Ollama}
-	if s.OpenAIBaseURL != "" {
-		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout, llmOpts...)
+	bf, probs := pool.Load(s.ConfigDir)
+	if len(probs) > 0 {
+		var lines []string
+		for _, p := range probs {
+			lines = append(lines, p.String())
+		}
+		return nil, fmt.Errorf("backends file: %s", strings.Join(lines, "; "))
 	}
-	machines := newImages(s, log)
+	llms := newLLMMachines(s, bf, llmOpts)
+	router := &llm.Router{}
+	var llmMachines []*pipeline.LLMMachine
+	for _, m := range llms {
+		llmMachines = append(llmMachines, m.m)
+		switch c := m.m.Client.(type) {
+		case *llm.Ollama:
+			if router.Ollama == nil {
+				router.Ollama, a.Ollama = c, c
+			}
+		case *llm.OpenAI:
+			if router.OpenAI == nil {
+				router.OpenAI = c
+			}
+		}
+		log.Info("llm machine", "name", m.m.Name, "kind", m.m.Provider, "url", redact.URL(m.url),
+			"slots", cmpOr(m.m.Slots, s.LLMSlots), "models", m.m.Models, "labels", m.m.Labels)
+	}
+	pg, _ := db.(*postgres.DB)
+	machines := newImages(s, bf, log, pg)
 	a.Images, a.Supervisor = machines[0].images, machines[0].sup
 	var imageMachines []*pipeline.Images
-	for i, m := range machines {
+	for _, m := range machines {
 		log.Info("image machine", "name", m.name, "swarmui", redact.URL(m.swarmURL), "comfyui", redact.URL(m.comfyURL),
-			"slots", s.ImageSlots, "auto_start", s.SwarmAutoStart && i == 0)
+			"slots", cmpOr(m.images.Slots, s.ImageSlots), "auto_start", m.autoStart, "models", m.images.Models, "labels", m.images.Labels)
 		a.closers = append(a.closers, func() { _ = m.sup.Close() })
 		imageMachines = append(imageMachines, m.images)
 	}
@@ -156,33 +188,45 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		hubOpts = append(hubOpts, events.WithBus(shared), events.WithCancel(func(id string) { p.CancelLocal(id) }))
 	}
 	a.Hub = events.NewHub(db, hubOpts...)
-	backends := &backendLister{s: s, machines: machines, ollama: a.Ollama,
-		queue: func(m string) (int, int, int) { q := p.ImageQueue(m); return q.Waiting(), q.InUse(), q.Slots() }}
+	backends := &backendLister{llms: llms, machines: machines, p: func() *pipeline.Pipeline { return p }}
 	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
 		Queues:      func() map[string]*queue.Queue { return p.Queues() },
 		ImageQueues: func() map[string]*queue.Queue { return p.ImageQueues() },
 		Subscribers: a.Hub.Subscribers,
 		ActiveRuns:  func() int { return p.Active() },
 		Backends:    backends,
+		Loaded:      backends.Loaded,
 	})
 	p = pipeline.New(pipeline.Config{
-		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, ImageMachines: imageMachines, Files: files, Logger: log, Metrics: metrics,
+		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, ImageMachines: imageMachines, LLMMachines: llmMachines,
+		Routing: pool.Policy(s.Routing), Files: files, Logger: log, Metrics: metrics,
 		Models: pipeline.Models{
 			Interception: s.ModelInterception, Safety: s.ModelSafety,
 			Translation: s.ModelTranslation, Optimization: s.ModelOptimization, Vision: s.ModelVision,
 		},
 		Filter: filter, JudgeTimeout: s.JudgeTimeout,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
-		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, SwitchTurns: s.SwitchTurns, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
+		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
 		Replica: a.Replica, Requests: shared,
 	})
 	a.Pipeline = p
 	if shared != nil {
 		a.startReplica(shared)
 	}
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); p.RunHealth(healthCtx, s.HealthInterval) }()
+	a.closers = append(a.closers, func() { stopHealth(); <-healthDone })
 	deviceKey, err := loadOrCreateKey(filepath.Join(s.DataDir, "device.key"))
 	if err != nil {
 		return nil, err
+	}
+	if pg != nil {
+		// Replicas share one key, or a device cookie signed by one would
+		// be refused by the others: the first server's is kept.
+		if deviceKey, err = pg.SharedKey(ctx, "device", deviceKey); err != nil {
+			return nil, err
+		}
 	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	sweeper := &retention.Sweeper{Store: db, Files: files, MaxAge: s.Retention, Log: log}
@@ -195,7 +239,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Language: s.Language, SafetyLevel: s.SafetyLevel,
 		Timeouts: s.HTTPTimeouts,
 		Accounts: db, PasswordParams: s.PasswordParams,
-		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop,
+		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop, Research: db, Settings: db,
 	})
 	return a, nil
 }
@@ -248,6 +292,18 @@ func openStore(ctx context.Context, s Settings) (store.Store, error) {
 	return sqlite.Open(ctx, filepath.Join(s.DataDir, "ai4artsed.db"))
 }
 
+// openMedia opens where uploads and images are kept: AI4ARTSED_MEDIA_DIR
+// when set (a directory every replica mounts), else the PostgreSQL store's
+// table, else media/ in the data dir (docs/deploy.md).
+func openMedia(s Settings, db store.Store) (media.Blobs, error) {
+	if s.MediaDir == "" {
+		if pg, ok := db.(*postgres.DB); ok {
+			return pg.Blobs(), nil
+		}
+	}
+	return media.NewFiles(s.mediaWhere())
+}
+
 // Shutdown ends streams, interrupts runs within ctx and closes everything.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.API.CloseStreams()
@@ -261,4 +317,11 @@ func (a *App) closeAll() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }

@@ -39,6 +39,7 @@ func (s *Server) routeTable() []route {
 		h("POST /api/join", s.join),
 	}
 	t = append(t, s.teacherRoutes()...)
+	t = append(t, s.settingsRoutes()...)
 	if s.cfg.Metrics != nil {
 		t = append(t, route{"GET /metrics", s.cfg.Metrics.Handler()})
 	}

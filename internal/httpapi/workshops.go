@@ -28,6 +28,7 @@ func (s *Server) teacherRoutes() []route {
 		t("POST /api/teacher/workshops/{id}/resume", s.pauseWorkshop(false)),
 		t("DELETE /api/teacher/workshops/{id}", s.deleteWorkshop),
 		t("DELETE /api/teacher/workshops/{id}/data", s.deleteWorkshopData),
+		t("GET /api/teacher/workshops/{id}/export", s.exportWorkshop),
 	}
 }
 
@@ -66,7 +67,7 @@ func (s *Server) createWorkshop(w http.ResponseWriter, r *http.Request, u *store
 	}
 	now := s.cfg.Now().UTC()
 	ws := store.Workshop{ID: newID(), Owner: u.Name, CreatedAt: now}
-	if err := s.workshopFields(req, &ws, now); err != nil {
+	if err := s.workshopFields(r.Context(), req, &ws, now); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -120,7 +121,7 @@ func (s *Server) updateWorkshop(w http.ResponseWriter, r *http.Request, u *store
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}
-	if err := s.workshopFields(req, ws, s.cfg.Now().UTC()); err != nil {
+	if err := s.workshopFields(r.Context(), req, ws, s.cfg.Now().UTC()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/judge"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/media"
+	"github.com/ai4artsed/ai4artsed/internal/pool"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
@@ -67,13 +68,18 @@ type Config struct {
 	// each generation to one (routing.go); Images defaults to the first.
 	// Each machine needs its own Machine name.
 	ImageMachines []*Images
-	// SwitchTurns is the routing penalty, in generations, of a checkpoint
-	// switch on an image machine (default 1).
-	SwitchTurns int
-	Files       *media.Files
-	Models      Models
-	Logger      *slog.Logger
-	Metrics     Metrics // optional
+	// LLMMachines, when set, serve the LLM calls of their providers:
+	// each call is routed to one (routing.go); calls of a provider without
+	// machines go to LLM. Each machine needs its own Name.
+	LLMMachines []*LLMMachine
+	// Routing is the policy of both pools (AI4ARTSED_ROUTING; "" is
+	// pool.PolicyModels).
+	Routing pool.Policy
+	// Files keeps uploads and generated images.
+	Files   media.Blobs
+	Models  Models
+	Logger  *slog.Logger
+	Metrics Metrics // optional
 	// Filter is the term filter of stages 1 and 3; nil passes every text
 	// (and records no filter checks).
 	Filter Filter
@@ -113,10 +119,12 @@ type Pipeline struct {
 	log *slog.Logger
 
 	qmu         sync.Mutex
-	queues      map[string]*queue.Queue    // LLM backends
-	imageQueues map[string]*queue.Queue    // image machines
-	checkpoints map[string]string          // image machine → checkpoint of its last queued generation
-	pick        func(model string) *Images // routing seam for benchmarks; nil: pickMachine
+	queues      map[string]*queue.Queue // LLM backends and machines
+	imageQueues map[string]*queue.Queue // image machines
+	imagePool   *pool.Pool              // built on first use
+	llmPools    map[string]*pool.Pool   // by provider; nil entry: no machines
+	waiters     map[string]map[uint64]context.CancelCauseFunc
+	waiterSeq   uint64
 	qclosed     bool
 
 	mu       sync.Mutex
@@ -147,9 +155,6 @@ func New(cfg Config) *Pipeline {
 	}
 	if cfg.Images == nil && len(cfg.ImageMachines) > 0 {
 		cfg.Images = cfg.ImageMachines[0]
-	}
-	if cfg.SwitchTurns < 1 {
-		cfg.SwitchTurns = 1
 	}
 	if cfg.ImageSlots < 1 {
 		cfg.ImageSlots = 1
@@ -183,7 +188,8 @@ func New(cfg Config) *Pipeline {
 		log:         cfg.Logger,
 		queues:      make(map[string]*queue.Queue),
 		imageQueues: make(map[string]*queue.Queue),
-		checkpoints: make(map[string]string),
+		llmPools:    make(map[string]*pool.Pool),
+		waiters:     make(map[string]map[uint64]context.CancelCauseFunc),
 		active:      make(map[string]*execution),
 		byClient:    make(map[string]int),
 		quit:        make(chan struct{}),
@@ -272,6 +278,14 @@ func (p *Pipeline) checkQueue(req Request) error {
 			return nil
 		}
 		model = p.cfg.Models.Optimization
+	}
+	if pl, _, _ := p.llmPoolFor(model); pl != nil {
+		for _, m := range pl.Names() {
+			if p.Queue(m).Waiting() < p.cfg.QueueMax {
+				return nil
+			}
+		}
+		return fmt.Errorf("every llm machine has %d calls waiting: %w", p.cfg.QueueMax, fault.ErrQueueFull)
 	}
 	backend := p.cfg.LLM.Backend(model)
 	if q := p.Queue(backend); q.Waiting() >= p.cfg.QueueMax {

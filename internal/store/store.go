@@ -33,7 +33,8 @@ var (
 
 // Store keeps runs, stage results, events, media and uploads, and the
 // teacher side: accounts and sessions (Accounts), workshops and the
-// devices that joined them (Workshops).
+// devices that joined them (Workshops), what a workshop made (Research)
+// and the admin's defaults (Settings).
 //
 // Each method is one transaction. Times are kept with at least millisecond
 // precision and are returned in UTC. Implementations are safe for concurrent use.
@@ -80,6 +81,8 @@ type Store interface {
 	Accounts
 	Workshops
 	Retention
+	Research
+	Settings
 }
 
 // EndFunc says how InterruptUnfinished ends run r (its ID, Lang, Stages,

@@ -113,7 +113,9 @@ func (db *DB) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	return r, nil
 }
 
-func scanRun(row *sql.Row) (*store.Run, error) {
+// scanRun reads one row of run columns (sqlGetRun's) from a *sql.Row or
+// *sql.Rows.
+func scanRun(row interface{ Scan(...any) error }) (*store.Run, error) {
 	var (
 		r                store.Run
 		input, finished  sql.NullString

@@ -35,6 +35,12 @@ async function refresh() {
     li.append(`${w.name} – Code ${w.code}${w.paused ? " (angehalten)" : ""} – `, link, " ");
     li.append(w.paused ? button("Fortsetzen", "workshop-resume", () => api.resumeWorkshop(w.id))
       : button("Anhalten", "workshop-pause", () => api.pauseWorkshop(w.id)));
+    const exp = document.createElement("a");
+    exp.className = "btn btn-quiet";
+    exp.href = "/api/teacher/workshops/" + encodeURIComponent(w.id) + "/export";
+    exp.textContent = "Forschungsdaten (zip)";
+    exp.dataset.testid = "workshop-export";
+    li.append(exp, " ");
     li.append(button("Daten löschen", "workshop-delete-data", async () => {
       if (confirm("Alle Läufe und Bilder dieses Workshops jetzt löschen?")) await api.deleteWorkshopData(w.id);
     }));
