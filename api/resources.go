@@ -76,8 +76,14 @@ type Backend struct {
 	State     string    `json:"state"`
 	Detail    string    `json:"detail"`
 	CheckedAt time.Time `json:"checked_at"`
-	// Queue is the machine's slot queue (image machines); nil when not known.
+	// Queue is the machine's slot queue; nil when not known.
 	Queue *BackendQueue `json:"queue,omitempty"`
+	// Loaded are the models loaded on the machine (Ollama's /api/ps and
+	// the calls routed since; on an image machine the checkpoint last
+	// queued), sorted (docs/backends.md).
+	Loaded []string `json:"loaded,omitempty"`
+	// Labels are the machine's labels from the backends file.
+	Labels []string `json:"labels,omitempty"`
 }
 
 // BackendQueue is the state of a machine's slot queue.
@@ -106,6 +112,13 @@ type Info struct {
 
 // Health is the answer of GET /healthz.
 type Health struct {
-	// Status is "ok".
+	// Status is HealthOK (200), or HealthDraining (503) while the server
+	// stops: it takes no new runs and lets those in flight finish.
 	Status string `json:"status"`
 }
+
+// Health statuses.
+const (
+	HealthOK       = "ok"
+	HealthDraining = "draining"
+)

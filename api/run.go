@@ -58,6 +58,10 @@ type RunRequest struct {
 	LoRAs []LoRA `json:"loras,omitempty"`
 	// Uploads are upload ids of input images, at most MaxUploads.
 	Uploads []string `json:"uploads,omitempty"`
+	// SourceRun is the id of the interception run whose text a generation
+	// run starts from, so the research record links the student's edit to
+	// the text it edited; optional.
+	SourceRun string `json:"source_run,omitempty"`
 }
 
 // RunCreated is the 202 answer of POST /api/runs.

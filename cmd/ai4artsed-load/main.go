@@ -3,6 +3,13 @@
 // and failed runs, the largest gap between two queue_status events each
 // waiting client saw, time to first event, and the server's peak memory and
 // goroutines (read from its /metrics) during and after the load.
+//
+// `ai4artsed-load class [flags]` plays a class instead: it starts simulated
+// LLM and image machines in-process and an `ai4artsed serve` child process,
+// lets 30 students each make an interception run and a generation run of
+// its text, once per routing policy, and prints makespan, waits, model
+// loads, each machine's busy share and most calls at once against a lower
+// bound and the scheduler's aims (docs/benchmarks.md, "The class").
 package main
 
 import (
@@ -41,6 +48,9 @@ type result struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "class" {
+		return runClass(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("ai4artsed-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	base := fs.String("url", "http://127.0.0.1:17802", "server address")

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
@@ -15,8 +15,10 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/pool"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
+	"github.com/ai4artsed/ai4artsed/internal/replica"
 	"github.com/ai4artsed/ai4artsed/internal/retention"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
@@ -38,11 +40,23 @@ type App struct {
 	Images   *pipeline.Images
 	// Supervisor starts SwarmUI on demand.
 	Supervisor *supervisor.Supervisor
-	Files      *media.Files
-	Ollama     *llm.Ollama
-	Demo       *demoSims // nil unless --demo
+	// Media keeps uploads and generated images: Files, or the PostgreSQL
+	// table (Settings.MediaDir says which).
+	Media media.Blobs
+	// Files is the media directory; nil when the media live in PostgreSQL.
+	Files  *media.Files
+	Ollama *llm.Ollama
+	Demo   *demoSims // nil unless --demo
 
 	closers []func()
+
+	// Replica is this server's id among the replicas sharing a PostgreSQL
+	// store; empty with SQLite (docs/deploy.md, "How replicas cooperate").
+	Replica string
+	// member holds the replica's lease; stopLease ends its renewal (tests
+	// use it to play a replica that died).
+	member    *replica.Member
+	stopLease context.CancelFunc
 }
 
 // NewApp builds every part from the settings. With s.Demo the simulators are
@@ -56,8 +70,9 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}()
 	// The data dir lock comes before anything that reads or changes state
 	// (the store's InterruptUnfinished above all), so a second process on
-	// the same dir changes nothing. With PostgreSQL it still guards the
-	// media files; several replicas sharing one database are a later issue.
+	// the same dir changes nothing. Replicas sharing one PostgreSQL
+	// database each have a data dir of their own (docs/deploy.md, "How
+	// replicas cooperate").
 	lock, err := datadir.Lock(s.DataDir)
 	if err != nil {
 		return nil, err
@@ -90,33 +105,76 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	}
 	a.Store = db
 	a.closers = append(a.closers, func() { _ = db.Close() })
-	ids, err := db.InterruptUnfinished(ctx, time.Now(), pipeline.Ending)
-	if err != nil {
-		return nil, fmt.Errorf("store: interrupt unfinished runs: %w", err)
+	shared, _ := db.(sharedStore)
+	if shared != nil {
+		// Replicas may share the database: only the runs of dead
+		// replicas are ended, never those of live ones.
+		a.Replica = replica.NewID()
+		a.member = &replica.Member{ID: a.Replica, Store: shared, End: pipeline.Ending, Log: log.With("component", "replica")}
+		ids, err := a.member.Join(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("store: join the replicas: %w", err)
+		}
+		log.Info("replica joined", "replica", a.Replica, "pool_max_conns", shared.PoolSize())
+		if len(ids) > 0 {
+			log.Warn("runs left unfinished by a replica that stopped are now interrupted", "count", len(ids))
+		}
+	} else {
+		ids, err := db.InterruptUnfinished(ctx, time.Now(), pipeline.Ending)
+		if err != nil {
+			return nil, fmt.Errorf("store: interrupt unfinished runs: %w", err)
+		}
+		if len(ids) > 0 {
+			log.Warn("runs left unfinished by the previous process are now interrupted", "count", len(ids))
+		}
 	}
-	if len(ids) > 0 {
-		log.Warn("runs left unfinished by the previous process are now interrupted", "count", len(ids))
-	}
-	files, err := media.NewFiles(filepath.Join(s.DataDir, "media"))
+	files, err := openMedia(s, db)
 	if err != nil {
 		return nil, err
 	}
-
-	a.Files = files
+	if pgb, ok := files.(*postgres.Blobs); ok {
+		if err := moveLegacyMedia(ctx, filepath.Join(s.DataDir, "media"), pgb, log); err != nil {
+			return nil, err
+		}
+	}
+	a.Media = files
+	a.Files, _ = files.(*media.Files)
 	llmOpts := []llm.Option{llm.WithTimeoutSetting("OLLAMA_TIMEOUT"),
 		llm.WithFirstTokenTimeout(s.OllamaFirstTokenTimeout, "OLLAMA_FIRST_TOKEN_TIMEOUT"),
 		llm.WithIdleTimeout(s.OllamaIdleTimeout, "OLLAMA_IDLE_TIMEOUT"), llm.WithLogger(log.With("component", "llm"))}
-	a.Ollama = llm.NewOllama(s.OllamaURL, &http.Client{}, s.OllamaTimeout, llmOpts...)
-	router := &llm.Router{Ollama: a.Ollama}
-	if s.OpenAIBaseURL != "" {
-		router.OpenAI = llm.NewOpenAI(s.OpenAIBaseURL, s.OpenAIAPIKey, &http.Client{}, s.OllamaTimeout, llmOpts...)
+	bf, probs := pool.Load(s.ConfigDir)
+	if len(probs) > 0 {
+		var lines []string
+		for _, p := range probs {
+			lines = append(lines, p.String())
+		}
+		return nil, fmt.Errorf("backends file: %s", strings.Join(lines, "; "))
 	}
-	machines := newImages(s, log)
+	llms := newLLMMachines(s, bf, llmOpts)
+	router := &llm.Router{}
+	var llmMachines []*pipeline.LLMMachine
+	for _, m := range llms {
+		llmMachines = append(llmMachines, m.m)
+		switch c := m.m.Client.(type) {
+		case *llm.Ollama:
+			if router.Ollama == nil {
+				router.Ollama, a.Ollama = c, c
+			}
+		case *llm.OpenAI:
+			if router.OpenAI == nil {
+				router.OpenAI = c
+			}
+		}
+		log.Info("llm machine", "name", m.m.Name, "kind", m.m.Provider, "url", redact.URL(m.url),
+			"slots", cmpOr(m.m.Slots, s.LLMSlots), "models", m.m.Models, "labels", m.m.Labels)
+	}
+	pg, _ := db.(*postgres.DB)
+	machines := newImages(s, bf, log, pg)
 	a.Images, a.Supervisor = machines[0].images, machines[0].sup
 	var imageMachines []*pipeline.Images
-	for i, m := range machines {
+	for _, m := range machines {
 		log.Info("image machine", "name", m.name, "swarmui", redact.URL(m.swarmURL), "comfyui", redact.URL(m.comfyURL),
-			"slots", s.ImageSlots, "auto_start", s.SwarmAutoStart && i == 0)
+			"slots", cmpOr(m.images.Slots, s.ImageSlots), "auto_start", m.autoStart, "models", m.images.Models, "labels", m.images.Labels)
 		a.closers = append(a.closers, func() { _ = m.sup.Close() })
 		imageMachines = append(imageMachines, m.images)
 	}
@@ -124,32 +182,52 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	if err != nil {
 		return nil, fmt.Errorf("safety filter: %w", err)
 	}
-	a.Hub = events.NewHub(db)
 	signal := events.NewSignal() // new runs and changes of workshops, for class views
 	var p *pipeline.Pipeline
-	backends := &backendLister{s: s, machines: machines, ollama: a.Ollama,
-		queue: func(m string) (int, int, int) { q := p.ImageQueue(m); return q.Waiting(), q.InUse(), q.Slots() }}
+	var hubOpts []events.Option
+	if shared != nil {
+		hubOpts = append(hubOpts, events.WithBus(shared), events.WithCancel(func(id string) { p.CancelLocal(id) }))
+	}
+	a.Hub = events.NewHub(db, hubOpts...)
+	backends := &backendLister{llms: llms, machines: machines, p: func() *pipeline.Pipeline { return p }}
 	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
 		Queues:      func() map[string]*queue.Queue { return p.Queues() },
 		ImageQueues: func() map[string]*queue.Queue { return p.ImageQueues() },
 		Subscribers: a.Hub.Subscribers,
 		ActiveRuns:  func() int { return p.Active() },
 		Backends:    backends,
+		Loaded:      backends.Loaded,
 	})
 	p = pipeline.New(pipeline.Config{
-		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, ImageMachines: imageMachines, Files: files, Logger: log, Metrics: metrics,
+		Store: db, Hub: a.Hub, Catalog: cat, LLM: router, Images: a.Images, ImageMachines: imageMachines, LLMMachines: llmMachines,
+		Routing: pool.Policy(s.Routing), Files: files, Logger: log, Metrics: metrics,
 		Models: pipeline.Models{
 			Interception: s.ModelInterception, Safety: s.ModelSafety,
 			Translation: s.ModelTranslation, Optimization: s.ModelOptimization, Vision: s.ModelVision,
 		},
 		Filter: filter, JudgeTimeout: s.JudgeTimeout, Created: signal,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
-		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, SwitchTurns: s.SwitchTurns, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
+		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
+		Replica: a.Replica, Requests: shared,
 	})
 	a.Pipeline = p
+	if shared != nil {
+		a.startReplica(shared)
+	}
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); p.RunHealth(healthCtx, s.HealthInterval) }()
+	a.closers = append(a.closers, func() { stopHealth(); <-healthDone })
 	deviceKey, err := loadOrCreateKey(filepath.Join(s.DataDir, "device.key"))
 	if err != nil {
 		return nil, err
+	}
+	if pg != nil {
+		// Replicas share one key, or a device cookie signed by one would
+		// be refused by the others: the first server's is kept.
+		if deviceKey, err = pg.SharedKey(ctx, "device", deviceKey); err != nil {
+			return nil, err
+		}
 	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	sweeper := &retention.Sweeper{Store: db, Files: files, MaxAge: s.Retention, Log: log}
@@ -162,10 +240,49 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Language: s.Language, SafetyLevel: s.SafetyLevel,
 		Timeouts: s.HTTPTimeouts,
 		Accounts: db, PasswordParams: s.PasswordParams,
-		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop,
+		Workshops: db, DeviceKey: deviceKey, RequireWorkshop: s.RequireWorkshop, Research: db, Settings: db,
 		PublicURL: s.PublicURL, Class: db, Signal: signal,
 	})
 	return a, nil
+}
+
+// sharedStore is a store several replicas may share: PostgreSQL.
+type sharedStore interface {
+	store.Replicas
+	events.Bus
+	PoolSize() int
+}
+
+// startReplica relays events between the replicas and renews the lease
+// until the app closes; a clean close gives the lease up, after the
+// pipeline has ended its runs.
+func (a *App) startReplica(shared sharedStore) {
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayed := make(chan struct{})
+	go func() { defer close(relayed); _ = a.Hub.Run(relayCtx) }()
+	leaseCtx, stopLease := context.WithCancel(context.Background())
+	a.stopLease = stopLease
+	a.member.Cancel = func(id string) { a.Pipeline.CancelLocal(id) }
+	a.member.Lost = func() { a.Pipeline.InterruptAll() }
+	renewed := make(chan struct{})
+	go func() { defer close(renewed); a.member.Run(leaseCtx) }()
+	a.closers = append(a.closers, func() {
+		stopRelay()
+		<-relayed
+		select {
+		case <-leaseCtx.Done():
+			<-renewed
+			return // stopped: a replica that died leaves no word
+		default:
+		}
+		stopLease()
+		<-renewed
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.member.Leave(ctx); err != nil {
+			a.Log.Warn("replica lease not given up", "err", err)
+		}
+	})
 }
 
 // openStore opens PostgreSQL when AI4ARTSED_DATABASE_URL is set, else
@@ -175,6 +292,18 @@ func openStore(ctx context.Context, s Settings) (store.Store, error) {
 		return postgres.Open(ctx, s.DatabaseURL)
 	}
 	return sqlite.Open(ctx, filepath.Join(s.DataDir, "ai4artsed.db"))
+}
+
+// openMedia opens where uploads and images are kept: AI4ARTSED_MEDIA_DIR
+// when set (a directory every replica mounts), else the PostgreSQL store's
+// table, else media/ in the data dir (docs/deploy.md).
+func openMedia(s Settings, db store.Store) (media.Blobs, error) {
+	if s.MediaDir == "" {
+		if pg, ok := db.(*postgres.DB); ok {
+			return pg.Blobs(), nil
+		}
+	}
+	return media.NewFiles(s.mediaWhere())
 }
 
 // Shutdown ends streams, interrupts runs within ctx and closes everything.
@@ -190,4 +319,11 @@ func (a *App) closeAll() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }

@@ -20,16 +20,18 @@ import (
 // demoSims are the simulators `serve --demo` runs in-process on free
 // loopback ports.
 type demoSims struct {
-	Ollama *ollamasim.Server
-	Swarm  *swarmsim.Server   // the first image machine
-	Swarms []*swarmsim.Server // every image machine (--machines)
+	Ollama  *ollamasim.Server   // the first LLM machine
+	Ollamas []*ollamasim.Server // every LLM machine (--machines)
+	Swarm   *swarmsim.Server    // the first image machine
+	Swarms  []*swarmsim.Server  // every image machine (--machines)
 
 	OllamaURL, SwarmURL, ComfyURL string
 	servers                       []*http.Server
 }
 
-// startDemo starts the Ollama and SwarmUI simulators (with SwarmUI's
-// ComfyUI backend); their model lists hold every model the configs name.
+// startDemo starts sim.Machines Ollama simulators and as many SwarmUI
+// simulators (each with its ComfyUI backend); their model lists hold every
+// model the configs name.
 func startDemo(sim SimSettings, cat *catalog.Catalog, models []string, log *slog.Logger) (*demoSims, error) {
 	d := &demoSims{}
 	var llmModels []string
@@ -38,12 +40,15 @@ func startDemo(sim SimSettings, cat *catalog.Catalog, models []string, log *slog
 			llmModels = append(llmModels, name)
 		}
 	}
-	d.Ollama = ollamasim.New(ollamasim.Options{
-		Models: llmModels, FirstTokenDelay: sim.FirstTokenDelay, TokenDelay: sim.TokenDelay,
-		StartupDelay: sim.StartupDelay, Logger: log.With("sim", "ollama"),
-		LoadDelay: sim.LoadDelay, MaxLoadedModels: sim.MaxLoadedModels,
-		Parallel: -1, // the demo serves every LLM slot at once, whatever AI4ARTSED_LLM_SLOTS says
-	})
+	for i := range max(sim.Machines, 1) {
+		d.Ollamas = append(d.Ollamas, ollamasim.New(ollamasim.Options{
+			Models: llmModels, FirstTokenDelay: sim.FirstTokenDelay, TokenDelay: sim.TokenDelay,
+			StartupDelay: sim.StartupDelay, Logger: log.With("sim", "ollama", "machine", i+1),
+			LoadDelay: sim.LoadDelay, MaxLoadedModels: sim.MaxLoadedModels,
+			Parallel: -1, // the demo serves every LLM slot at once, whatever AI4ARTSED_LLM_SLOTS says
+		}))
+	}
+	d.Ollama = d.Ollamas[0]
 	files, loras := cat.ModelFiles()
 	var swarmURLs, comfyURLs []string
 	for i := range max(sim.Machines, 1) {
@@ -72,11 +77,16 @@ func startDemo(sim SimSettings, cat *catalog.Catalog, models []string, log *slog
 		swarmURLs, comfyURLs = append(swarmURLs, su), append(comfyURLs, cu)
 	}
 	d.SwarmURL, d.ComfyURL = strings.Join(swarmURLs, ","), strings.Join(comfyURLs, ",")
-	var err error
-	if d.OllamaURL, err = d.listen(d.Ollama); err != nil {
-		d.Close()
-		return nil, err
+	var ollamaURLs []string
+	for _, o := range d.Ollamas {
+		u, err := d.listen(o)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		ollamaURLs = append(ollamaURLs, u)
 	}
+	d.OllamaURL = strings.Join(ollamaURLs, ",")
 	log.Info("demo simulators running", "ollama", d.OllamaURL, "swarmui", d.SwarmURL, "comfyui", d.ComfyURL,
 		"safety", "the simulated judge and vision model block texts with "+ollamasim.UnsafeMarker+" or words like knife, blood, Messer, Blut")
 	return d, nil

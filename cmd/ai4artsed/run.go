@@ -112,6 +112,9 @@ func (r *cliRun) inProcess(ctx context.Context, s Settings, lang string) (stop f
 		if err != nil {
 			return "", err
 		}
+		if app.Files == nil {
+			return "media " + rec.ID + " (kept in the database)", nil
+		}
 		p, err := app.Files.Path(rec.Hash, media.ExtFor(rec.Mime))
 		if err != nil {
 			return "", err

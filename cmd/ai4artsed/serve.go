@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 )
 
@@ -63,8 +65,9 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// serve runs the server until ctx ends, then shuts down within a bound:
-// stop accepting, end every SSE stream, interrupt in-flight runs.
+// serve runs the server until ctx ends, then drains (drain) and shuts down
+// within a bound: stop accepting, end every SSE stream, interrupt the runs
+// still in flight.
 //
 // The port is bound, and NewApp takes the data dir's lock, before any state
 // is touched: a second server on the same port or data dir fails without
@@ -94,6 +97,7 @@ func serve(ctx context.Context, s Settings, log *slog.Logger, stdout io.Writer) 
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	drain(app, s.ShutdownGrace, log)
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -108,4 +112,58 @@ func serve(ctx context.Context, s Settings, log *slog.Logger, stdout io.Writer) 
 	app.closeAll()
 	log.Info("stopped")
 	return nil
+}
+
+// drain is the first part of a rolling restart (docs/deploy.md): /healthz
+// turns to 503 and new runs are refused, while the runs in flight have up
+// to grace to finish and their streams go on. It returns when no run is
+// left, when grace has passed, or at a second SIGTERM or interrupt.
+func drain(app *App, grace time.Duration, log *slog.Logger) {
+	app.API.Drain()
+	active := app.Pipeline.Active() + app.API.StartingRuns()
+	if active == 0 || grace <= 0 {
+		return
+	}
+	log.Info("draining: no new runs; waiting for the runs in flight", "runs", active, "grace", grace)
+	hurry := make(chan os.Signal, 1)
+	signal.Notify(hurry, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(hurry)
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-deadline.C:
+			log.Warn("draining: grace period over; interrupting the runs left", "runs", app.Pipeline.Active())
+			return
+		case sig := <-hurry:
+			log.Warn("draining: second signal; interrupting the runs left", "signal", sig.String(), "runs", app.Pipeline.Active())
+			return
+		case <-tick.C:
+			// A request that passed the draining check before Drain counts
+			// in StartingRuns until its run is active.
+			if app.API.StartingRuns() == 0 && app.Pipeline.Active() == 0 {
+				log.Info("draining: every run finished")
+				settleStreams(app, streamSettle)
+				return
+			}
+		}
+	}
+}
+
+// streamSettle is how long the event streams get, once the last run
+// ended, to deliver their last events (done above all) by themselves
+// before the rest are closed.
+const streamSettle = time.Second
+
+// settleStreams waits until no event stream is open or d has passed. The
+// streams of finished runs end by themselves once they wrote done; those
+// still open follow runs of other replicas, and their browsers reconnect
+// elsewhere with Last-Event-ID.
+func settleStreams(app *App, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for app.Hub.Subscribers() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 }

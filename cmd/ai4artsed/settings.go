@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,19 +17,25 @@ import (
 // Settings are the effective settings (README.md, "Settings"): flags override the
 // environment, which overrides the defaults. They are read once, here.
 type Settings struct {
-	Addr          string
-	DataDir       string
-	DatabaseURL   string
-	ConfigDir     string
-	SafetyLevel   string
-	Language      string
-	LLMSlots      int
-	ImageSlots    int // generations at once per image machine
-	SwitchTurns   int // routing penalty of a checkpoint switch, in generations
-	QueueMax      int
-	MaxRunsClient int
-	AdminToken    string
-	DefaultOutput string
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	ConfigDir   string
+	SafetyLevel string
+	Language    string
+	LLMSlots    int
+	ImageSlots  int // generations at once per image machine
+	// Routing is how calls are spread over several machines
+	// (AI4ARTSED_ROUTING: "models", the default, or "round-robin", the
+	// benchmark's baseline; docs/backends.md).
+	Routing string
+	// HealthInterval is how often every LLM and image machine of a pool
+	// is checked (AI4ARTSED_HEALTH_INTERVAL).
+	HealthInterval time.Duration
+	QueueMax       int
+	MaxRunsClient  int
+	AdminToken     string
+	DefaultOutput  string
 	// RequireWorkshop refuses runs of browsers that joined no workshop
 	// (AI4ARTSED_REQUIRE_WORKSHOP).
 	RequireWorkshop bool
@@ -39,6 +46,13 @@ type Settings struct {
 	// Retention is how long runs, events, media, uploads and devices are
 	// kept (AI4ARTSED_RETENTION: "30d" or a Go duration; default 30 days).
 	Retention time.Duration
+	// MediaDir is where uploads and generated images are kept
+	// (AI4ARTSED_MEDIA_DIR): empty means DataDir/media with SQLite and
+	// the database with PostgreSQL (docs/deploy.md).
+	MediaDir string
+	// ShutdownGrace is how long runs in flight may take to finish after
+	// SIGTERM before they are interrupted (AI4ARTSED_SHUTDOWN_GRACE).
+	ShutdownGrace time.Duration
 
 	OllamaURL                                                           string
 	OllamaTimeout                                                       time.Duration
@@ -73,6 +87,19 @@ type Settings struct {
 
 	Demo bool
 	Sim  SimSettings
+
+	// getenv is the environment loadEnv read, kept for the API keys a
+	// backends file names by variable (api_key_env); nil: none.
+	getenv func(string) string
+}
+
+// secret reads the environment variable key that a backends file names
+// for an API key.
+func (s Settings) secret(key string) string {
+	if s.getenv == nil {
+		return ""
+	}
+	return strings.TrimSpace(s.getenv(key))
 }
 
 // SimSettings are the latency flags of the simulators (README.md, "Commands").
@@ -83,7 +110,8 @@ type SimSettings struct {
 	// CheckpointDelay is the image machine's cost of a checkpoint switch.
 	LoadDelay, CheckpointDelay time.Duration
 	MaxLoadedModels            int
-	// Machines is how many image machines --demo simulates (default 1).
+	// Machines is how many LLM and how many image machines --demo
+	// simulates (default 1 each).
 	Machines int
 }
 
@@ -91,7 +119,7 @@ type SimSettings struct {
 func defaultSettings() Settings {
 	return Settings{
 		Addr: "127.0.0.1:17802", DataDir: "./data", SafetyLevel: "youth", Language: "de",
-		LLMSlots: 3, ImageSlots: 1, SwitchTurns: 1, QueueMax: 500, MaxRunsClient: 3, DefaultOutput: "sd35_large",
+		LLMSlots: 3, ImageSlots: 1, Routing: "models", HealthInterval: 2 * time.Second, QueueMax: 500, MaxRunsClient: 3, DefaultOutput: "sd35_large",
 		OllamaURL: "http://127.0.0.1:11434", OllamaTimeout: 300 * time.Second,
 		OllamaFirstTokenTimeout: 120 * time.Second, OllamaIdleTimeout: 60 * time.Second,
 		ModelInterception: "ollama/llama3.1:8b", ModelSafety: "ollama/llama-guard3:1b",
@@ -100,12 +128,14 @@ func defaultSettings() Settings {
 		SwarmURL: "http://127.0.0.1:7801", ComfyURL: "http://127.0.0.1:7821",
 		SwarmAutoStart: true, SwarmStartupTimeout: 120 * time.Second, SwarmHealthInterval: 2 * time.Second,
 		GenerationTimeout: 10 * time.Minute, PasswordParams: auth.DefaultParams(), Retention: 30 * 24 * time.Hour,
-		Sim: SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond, Machines: 1},
+		ShutdownGrace: 60 * time.Second,
+		Sim:           SimSettings{FirstTokenDelay: 150 * time.Millisecond, TokenDelay: 40 * time.Millisecond, StepDelay: 60 * time.Millisecond, Machines: 1},
 	}
 }
 
 // loadEnv applies environment variables (getenv is os.Getenv outside tests).
 func (s *Settings) loadEnv(getenv func(string) string) error {
+	s.getenv = getenv
 	var errs []string
 	str := func(key string, dst *string) {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
@@ -146,12 +176,15 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	str("AI4ARTSED_ADDR", &s.Addr)
 	str("AI4ARTSED_DATA_DIR", &s.DataDir)
 	str("AI4ARTSED_DATABASE_URL", &s.DatabaseURL)
+	str("AI4ARTSED_MEDIA_DIR", &s.MediaDir)
+	dur("AI4ARTSED_SHUTDOWN_GRACE", &s.ShutdownGrace)
 	str("AI4ARTSED_CONFIG_DIR", &s.ConfigDir)
 	str("AI4ARTSED_SAFETY_LEVEL", &s.SafetyLevel)
 	str("AI4ARTSED_LANGUAGE", &s.Language)
 	num("AI4ARTSED_LLM_SLOTS", &s.LLMSlots)
 	num("AI4ARTSED_IMAGE_SLOTS", &s.ImageSlots)
-	num("AI4ARTSED_IMAGE_SWITCH_TURNS", &s.SwitchTurns)
+	str("AI4ARTSED_ROUTING", &s.Routing)
+	dur("AI4ARTSED_HEALTH_INTERVAL", &s.HealthInterval)
 	num("AI4ARTSED_QUEUE_MAX", &s.QueueMax)
 	num("AI4ARTSED_MAX_RUNS_PER_CLIENT", &s.MaxRunsClient)
 	str("AI4ARTSED_ADMIN_TOKEN", &s.AdminToken)
@@ -212,8 +245,11 @@ func (s *Settings) validate() error {
 			}
 		}
 	}
-	if len(splitList(s.OllamaURL)) > 1 {
-		return fmt.Errorf("settings: OLLAMA_URL: several LLM machines are not supported yet: give one URL")
+	if s.Routing != "models" && s.Routing != "round-robin" {
+		return fmt.Errorf("settings: AI4ARTSED_ROUTING=%q: want models or round-robin", s.Routing)
+	}
+	if s.HealthInterval < 100*time.Millisecond {
+		return fmt.Errorf("settings: AI4ARTSED_HEALTH_INTERVAL=%s: want at least 100ms", s.HealthInterval)
 	}
 	if sw, cf := len(splitList(s.SwarmURL)), len(splitList(s.ComfyURL)); sw != cf {
 		return fmt.Errorf("settings: SWARMUI_URL lists %d machines and COMFYUI_URL %d: give each SwarmUI its ComfyUI, in the same order", sw, cf)
@@ -229,6 +265,17 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("settings: AI4ARTSED_DATABASE_URL: want a postgres:// URL or nothing")
 	}
 	return nil
+}
+
+// mediaWhere says where uploads and images are kept, for the log.
+func (s Settings) mediaWhere() string {
+	switch {
+	case s.MediaDir != "":
+		return s.MediaDir
+	case s.DatabaseURL != "":
+		return "database"
+	}
+	return filepath.Join(s.DataDir, "media")
 }
 
 func parseSeconds(v string) (time.Duration, error) {
@@ -250,7 +297,7 @@ func simFlags(fs *flag.FlagSet, s *SimSettings) {
 	fs.DurationVar(&s.StartupDelay, "startup-delay", s.StartupDelay, "time before the simulators answer health checks")
 	fs.DurationVar(&s.LoadDelay, "load-delay", s.LoadDelay, "simulated LLM model load time when the model is not loaded")
 	fs.IntVar(&s.MaxLoadedModels, "max-loaded-models", s.MaxLoadedModels, "LLM models loaded at once per simulated machine (least recently used evicted); 0 = no limit")
-	fs.IntVar(&s.Machines, "machines", s.Machines, "--demo: image machines to simulate, each a SwarmUI with its ComfyUI")
+	fs.IntVar(&s.Machines, "machines", s.Machines, "--demo: machines to simulate of each kind: Ollamas, and SwarmUIs each with its ComfyUI")
 	fs.DurationVar(&s.CheckpointDelay, "checkpoint-delay", s.CheckpointDelay, "simulated image machine time to switch checkpoints")
 }
 
@@ -258,10 +305,11 @@ func simFlags(fs *flag.FlagSet, s *SimSettings) {
 // every URL, redacted.
 func (s Settings) logAttrs() []any {
 	return []any{
-		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "config_dir", s.ConfigDir,
-		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "image_slots", s.ImageSlots, "image_switch_turns", s.SwitchTurns, "queue_max", s.QueueMax,
+		"addr", s.Addr, "data_dir", s.DataDir, "database", redact.URL(s.DatabaseURL), "media", s.mediaWhere(), "config_dir", s.ConfigDir,
+		"shutdown_grace", s.ShutdownGrace,
+		"safety_level", s.SafetyLevel, "language", s.Language, "llm_slots", s.LLMSlots, "image_slots", s.ImageSlots, "routing", s.Routing, "health_interval", s.HealthInterval, "queue_max", s.QueueMax,
 		"max_runs_per_client", s.MaxRunsClient, "admin_token", redactSecret(s.AdminToken), "require_workshop", s.RequireWorkshop, "public_url", s.PublicURL, "retention", s.Retention,
-		"ollama_url", redact.URL(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
+		"ollama_url", redactList(s.OllamaURL), "ollama_timeout", s.OllamaTimeout, "ollama_first_token_timeout", s.OllamaFirstTokenTimeout, "ollama_idle_timeout", s.OllamaIdleTimeout,
 		"openai_base_url", redact.URL(s.OpenAIBaseURL),
 		"openai_api_key", redactSecret(s.OpenAIAPIKey), "model_interception", s.ModelInterception,
 		"model_safety", s.ModelSafety, "model_translation", s.ModelTranslation, "model_optimization", s.ModelOptimization,

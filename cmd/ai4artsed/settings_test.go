@@ -20,6 +20,11 @@ func TestSettingsFromEnvironment(t *testing.T) {
 		"SWARMUI_AUTO_START":            "false",
 		"OPENAI_API_KEY":                "sk-very-secret",
 		"AI4ARTSED_DATABASE_URL":        "postgres://app:hunter2@db:5432/ai4artsed",
+		"AI4ARTSED_MEDIA_DIR":           "/srv/media",
+		"AI4ARTSED_SHUTDOWN_GRACE":      "90s",
+		"OLLAMA_URL":                    "http://127.0.0.1:11434, http://u:pw-secret@10.0.0.2:11434",
+		"AI4ARTSED_ROUTING":             "round-robin",
+		"AI4ARTSED_HEALTH_INTERVAL":     "500ms",
 		"AI4ARTSED_PUBLIC_URL":          "https://kunst.schule.example",
 	}
 	s := defaultSettings()
@@ -32,11 +37,13 @@ func TestSettingsFromEnvironment(t *testing.T) {
 	if s.Addr != "0.0.0.0:9000" || s.LLMSlots != 5 || s.SafetyLevel != "kids" || s.OllamaTimeout != 90*time.Second ||
 		s.OllamaFirstTokenTimeout != 45*time.Second || s.OllamaIdleTimeout != 20*time.Second ||
 		s.SwarmHealthInterval != 500*time.Millisecond || s.SwarmStartupTimeout != 3*time.Minute || s.SwarmAutoStart ||
+		s.MediaDir != "/srv/media" || s.ShutdownGrace != 90*time.Second ||
+		s.Routing != "round-robin" || s.HealthInterval != 500*time.Millisecond || len(splitList(s.OllamaURL)) != 2 ||
 		s.PublicURL != "https://kunst.schule.example" {
 		t.Fatalf("settings %+v", s)
 	}
 	logged := fmt.Sprint(s.logAttrs()...)
-	for _, secret := range []string{"sk-very-secret", "hunter2"} {
+	for _, secret := range []string{"sk-very-secret", "hunter2", "pw-secret"} {
 		if strings.Contains(logged, secret) {
 			t.Fatalf("logged settings contain a secret: %s", logged)
 		}
@@ -58,6 +65,10 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		{"AI4ARTSED_LANGUAGE", "fr", "de or en"},
 		{"OLLAMA_URL", "localhost:11434", "http(s) URL"},
 		{"AI4ARTSED_DATABASE_URL", "mysql://x", "postgres://"},
+		{"AI4ARTSED_SHUTDOWN_GRACE", "a minute", "seconds"},
+		{"AI4ARTSED_ROUTING", "random", "models or round-robin"},
+		{"AI4ARTSED_HEALTH_INTERVAL", "1ms", "at least 100ms"},
+		{"OLLAMA_URL", "http://127.0.0.1:11434,ftp://x", "http(s) URL"},
 		{"AI4ARTSED_PUBLIC_URL", "kunst.schule.example", "AI4ARTSED_PUBLIC_URL"},
 		{"AI4ARTSED_PUBLIC_URL", "https://kunst.schule.example/ai?x=1", "without a path"},
 	}

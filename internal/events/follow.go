@@ -35,8 +35,11 @@ type Event = store.Event
 // returns nil after the done event, or when the run turns out finished
 // without one (an older process ended it that way); ctx's error when ctx
 // ends; store.ErrNotFound (wrapped) for an unknown run. While the run is live
-// it waits for wake-ups, never polling; a run that is neither live here nor
-// finished (left by another process) is looked at every second.
+// it waits for wake-ups, never polling. A run that is neither live here nor
+// finished executes on another replica (or was left by another process):
+// with a Bus its events are read from the store whenever the bus announces
+// news of it, at the latest every 5 s, and a watch note tells its replica
+// that it is watched; without one it is looked at every second.
 func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) error {
 	var unwatch func()
 	if w.Observe {
@@ -69,18 +72,19 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 		}
 		return done, nil
 	}
-	wait := func(changed <-chan struct{}) error {
-		var poll <-chan time.Time
-		if changed == nil {
-			t := time.NewTimer(h.foreignPoll)
+	// wait returns when changed is closed, or after poll if poll > 0.
+	wait := func(changed <-chan struct{}, poll time.Duration) error {
+		var pollc <-chan time.Time
+		if poll > 0 {
+			t := time.NewTimer(poll)
 			defer t.Stop()
-			poll = t.C
+			pollc = t.C
 		}
 		for {
 			select {
 			case <-changed:
 				return nil
-			case <-poll:
+			case <-pollc:
 				return nil
 			case <-tick:
 				if err := w.OnPing(); err != nil {
@@ -91,6 +95,15 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 			}
 		}
 	}
+	var (
+		unfollow  func() // set while following a run that is not live here
+		lastWatch time.Time
+	)
+	defer func() {
+		if unfollow != nil {
+			unfollow()
+		}
+	}()
 	for {
 		if t := h.topic(runID); t != nil {
 			evs, next, changed := t.since(cur)
@@ -103,24 +116,55 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 			}
 			// A closed topic still in memory waits for Flush; nothing
 			// more is published to it.
-			if err := wait(changed); err != nil {
+			if err := wait(changed, pollIfNil(changed, h.foreignPoll)); err != nil {
 				return err
 			}
 			continue
 		}
-		done, err := h.fromStore(ctx, runID, &cur, deliver)
+		// Not live here: finished, or executing on another replica (or
+		// left by another process). Register before reading, so news
+		// that arrives during the read wakes the wait below.
+		if unfollow == nil {
+			unfollow = h.followRemote(runID)
+		}
+		changed := h.remoteChanged(runID)
+		done, final, err := h.fromStore(ctx, runID, &cur, deliver)
 		if done || err != nil {
 			return err
 		}
-		if err := wait(nil); err != nil {
+		if done, err := deliver(h.remoteTransient(runID, &cur)); done || err != nil {
+			return err
+		}
+		if h.bus != nil && h.now().Sub(lastWatch) >= watchEvery {
+			h.watchNote(runID)
+			lastWatch = h.now()
+		}
+		poll := h.foreignPoll
+		if h.bus != nil {
+			poll = min(poll, watchEvery)
+		}
+		if final {
+			poll = min(poll, finalGrace)
+		}
+		if err := wait(changed, poll); err != nil {
 			return err
 		}
 	}
 }
 
+// pollIfNil is how long to wait for a closed topic's Flush: it is not
+// announced, so it is looked for now and then.
+func pollIfNil(changed <-chan struct{}, poll time.Duration) time.Duration {
+	if changed == nil {
+		return poll
+	}
+	return 0
+}
+
 // fromStore delivers the stored events of a run that is not live here. done
-// is true after the done event, or when the run is final without one.
-func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver func([]Event) (bool, error)) (bool, error) {
+// is true after the done event, or when the run is final without one;
+// final when it is final and its done event may still come.
+func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver func([]Event) (bool, error)) (done, final bool, err error) {
 	read := func() (bool, error) {
 		evs, err := h.store.Events(ctx, runID, cur.Seq)
 		if err != nil {
@@ -132,21 +176,32 @@ func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver 
 		return deliver(evs)
 	}
 	if done, err := read(); done || err != nil {
-		return done, err
+		return done, false, err
 	}
 	if h.topic(runID) != nil {
-		return false, nil // it went live meanwhile: follow it there
+		return false, false, nil // it went live meanwhile: follow it there
 	}
 	run, err := h.store.GetRun(ctx, runID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if !run.State.Final() {
-		return false, nil
+		return false, false, nil
 	}
 	// Final: read once more for events stored between the two reads.
-	if _, err := read(); err != nil {
-		return false, err
+	if done, err := read(); done || err != nil {
+		return done, false, err
 	}
-	return true, nil
+	// Final without done: a run executing on another replica stores its
+	// final state just before its error and done events, so they are
+	// waited for a little; a run that ended so long ago (an older process
+	// left it without done) ends the stream now.
+	if run.FinishedAt == nil || h.now().Sub(*run.FinishedAt) >= finalGrace {
+		return true, false, nil
+	}
+	return false, true, nil
 }
+
+// finalGrace is how long a follower waits for the done event of a run
+// stored as final without one.
+const finalGrace = 2 * time.Second

@@ -17,6 +17,11 @@
 // them up to done, and Publish reports ErrStoreFailed so the run ends. A
 // closed run with unstored events stays readable from memory until Flush
 // writes them.
+//
+// Replicas sharing one PostgreSQL store link their hubs through a Bus
+// (relay.go; docs/deploy.md, "How replicas cooperate"): a run's events are
+// live only on the replica that executes it, and a follower on another
+// replica reads them from the store as the bus announces them.
 package events
 
 import (
@@ -52,9 +57,16 @@ type Hub struct {
 	// here nor finished: one left by another process.
 	foreignPoll time.Duration
 
-	mu     sync.Mutex
-	topics map[string]*topic
-	subs   int
+	// bus links the hub with those of other replicas (nil: one process);
+	// the rest of the relay state is in relay.go.
+	bus      Bus
+	onCancel func(runID string)
+	out      chan outgoing
+
+	mu      sync.Mutex
+	topics  map[string]*topic
+	remotes map[string]*remote // runs followed here that execute elsewhere
+	subs    int
 }
 
 type topic struct {
@@ -68,11 +80,28 @@ type topic struct {
 	closed    bool
 	watchers  int
 	idleFrom  time.Time // when the last watcher left (or the topic opened)
+	// remoteUntil is when the last watch note from another replica's
+	// follower runs out (relay.go).
+	remoteUntil time.Time
 }
 
+// Option configures a Hub.
+type Option func(*Hub)
+
 // NewHub returns a hub that persists events to st.
-func NewHub(st Store) *Hub {
-	return &Hub{store: st, now: time.Now, foreignPoll: time.Second, topics: make(map[string]*topic)}
+func NewHub(st Store, opts ...Option) *Hub {
+	h := &Hub{store: st, now: time.Now, foreignPoll: time.Second,
+		topics: make(map[string]*topic), remotes: make(map[string]*remote)}
+	for _, o := range opts {
+		o(h)
+	}
+	if h.bus != nil {
+		// The bus announces what is stored; the poll only guards against
+		// a replica that announces nothing.
+		h.foreignPoll = 5 * time.Second
+		h.out = make(chan outgoing, 1024)
+	}
+	return h
 }
 
 // Open starts the live stream of a run. It is called before the run is
@@ -141,6 +170,9 @@ func (h *Hub) PublishTransient(runID string, p api.Payload) error {
 	t.tcount++
 	t.transient = &store.Event{RunID: runID, Type: string(enc.Type), Data: enc.Data, At: h.now().UTC()}
 	t.wake()
+	if h.bus != nil && h.now().Before(t.remoteUntil) {
+		h.relayTransient(t, t.transient, int64(len(t.events)))
+	}
 	return nil
 }
 
@@ -275,7 +307,14 @@ func (h *Hub) Unwatched(runID string) time.Duration {
 	if t.watchers > 0 {
 		return 0
 	}
-	return h.now().Sub(t.idleFrom)
+	return max(h.now().Sub(later(t.idleFrom, t.remoteUntil)), 0)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // Subscribers is the number of open subscriptions over all runs.

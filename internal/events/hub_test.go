@@ -17,6 +17,7 @@ type memStore struct {
 	mu     sync.Mutex
 	events map[string][]store.Event
 	runs   map[string]store.State
+	ended  map[string]time.Time // FinishedAt of runs that have one
 	fail   error
 }
 
@@ -60,7 +61,11 @@ func (m *memStore) GetRun(_ context.Context, id string) (*store.Run, error) {
 	if !ok {
 		return nil, store.ErrNotFound
 	}
-	return &store.Run{ID: id, State: st}, nil
+	r := &store.Run{ID: id, State: st}
+	if at, ok := m.ended[id]; ok {
+		r.FinishedAt = &at
+	}
+	return r, nil
 }
 
 func (m *memStore) setRun(id string, st store.State) {

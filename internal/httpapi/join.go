@@ -12,6 +12,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/fault"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
+	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/workshop"
 )
@@ -134,9 +135,20 @@ func (s *Server) workshopGate(r *http.Request, req *pipeline.Request) (giveBack 
 	case now.Before(ws.StartsAt) || !now.Before(ws.EndsAt):
 		return giveBack, fmt.Errorf("workshop %s: %w", ws.ID, fault.ErrWorkshopClosed)
 	}
+	st, err := s.settings(r.Context())
+	if err != nil {
+		return giveBack, err
+	}
 	req.ClientID = "d:" + dev.ID
-	req.Workshop = &pipeline.Workshop{ID: ws.ID, SafetyLevel: ws.SafetyLevel, Interceptions: ws.Interceptions,
-		Outputs: ws.Outputs, RunsAtOnce: ws.Limits.RunsAtOnce}
+	// The admin's floor and disabled configs apply to workshops made
+	// before the admin changed them too.
+	level := s.floor(st)
+	if l, err := safety.ParseLevel(ws.SafetyLevel); err == nil {
+		level = l.Stricter(level)
+	}
+	req.Workshop = &pipeline.Workshop{ID: ws.ID, SafetyLevel: string(level), Interceptions: ws.Interceptions,
+		Outputs: ws.Outputs, DisabledInterceptions: st.DisabledInterceptions, DisabledOutputs: st.DisabledOutputs,
+		RunsAtOnce: ws.Limits.RunsAtOnce}
 	if !s.runsHour.Take(dev.ID, ws.Limits.RunsPerHour, now) {
 		return giveBack, fmt.Errorf("device %s: %d runs per hour: %w", dev.ID, ws.Limits.RunsPerHour, fault.ErrWorkshopLimit)
 	}

@@ -14,7 +14,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request) {
 		s.failStore(w, r, err)
 		return
 	}
-	f, err := s.cfg.Files.Open(m.Hash, media.ExtFor(m.Mime))
+	f, err := s.cfg.Files.Open(r.Context(), m.Hash, media.ExtFor(m.Mime))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -26,6 +26,8 @@ type MetricsSources struct {
 	Queues func() map[string]*queue.Queue
 	// ImageQueues reports the slot queue of each image machine.
 	ImageQueues func() map[string]*queue.Queue
+	// Loaded reports the models loaded per machine (may be nil).
+	Loaded      func() map[string][]string
 	Subscribers func() int
 	ActiveRuns  func() int
 	Backends    BackendLister
@@ -76,13 +78,14 @@ var (
 	descSubs      = prometheus.NewDesc("ai4artsed_sse_subscribers", "Open SSE event streams.", nil, nil)
 	descActive    = prometheus.NewDesc("ai4artsed_runs_active", "Runs not yet finished.", nil, nil)
 	descBackend   = prometheus.NewDesc("ai4artsed_backend_up", "1 when a backend is up, by state.", []string{"backend", "state"}, nil)
+	descLoaded    = prometheus.NewDesc("ai4artsed_machine_model_loaded", "1 for each model loaded on a machine (an image machine: its last queued checkpoint).", []string{"machine", "model"}, nil)
 )
 
 // liveCollector reads gauges from their sources at scrape time.
 type liveCollector struct{ src MetricsSources }
 
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueueLen, descSlotsUsed, descSlots, descImgQueue, descImgUsed, descImgSlots, descSubs, descActive, descBackend} {
+	for _, d := range []*prometheus.Desc{descQueueLen, descSlotsUsed, descSlots, descImgQueue, descImgUsed, descImgSlots, descSubs, descActive, descBackend, descLoaded} {
 		ch <- d
 	}
 }
@@ -100,6 +103,13 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descImgQueue, prometheus.GaugeValue, float64(q.Waiting()), name)
 			ch <- prometheus.MustNewConstMetric(descImgUsed, prometheus.GaugeValue, float64(q.InUse()), name)
 			ch <- prometheus.MustNewConstMetric(descImgSlots, prometheus.GaugeValue, float64(q.Slots()), name)
+		}
+	}
+	if c.src.Loaded != nil {
+		for machine, models := range c.src.Loaded() {
+			for _, m := range models {
+				ch <- prometheus.MustNewConstMetric(descLoaded, prometheus.GaugeValue, 1, machine, m)
+			}
 		}
 	}
 	if c.src.Subscribers != nil {

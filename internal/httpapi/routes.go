@@ -40,6 +40,7 @@ func (s *Server) routeTable() []route {
 		h("GET /api/workshop", s.studentWorkshop),
 	}
 	t = append(t, s.teacherRoutes()...)
+	t = append(t, s.settingsRoutes()...)
 	if s.cfg.Metrics != nil {
 		t = append(t, route{"GET /metrics", s.cfg.Metrics.Handler()})
 	}

@@ -14,6 +14,13 @@ import (
 
 // createRun starts a run (docs/api.md, "Runs").
 func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
+	s.starting.Add(1) // before the check: Drain's caller sees us or we see it
+	defer s.starting.Add(-1)
+	if s.draining.Load() {
+		w.Header().Set("Retry-After", "1")
+		s.fail(w, r, fault.ErrShuttingDown)
+		return
+	}
 	var body api.RunRequest
 	if !s.decodeJSON(w, r, &body) {
 		return
@@ -48,6 +55,7 @@ func pipelineRequest(b api.RunRequest) pipeline.Request {
 	req := pipeline.Request{
 		Stages: b.Stages, Prompt: b.Prompt, Text: b.Text, Interception: b.Interception, Context: b.Context,
 		Output: b.Output, SafetyLevel: b.SafetyLevel, Lang: b.Lang, Seed: b.Seed, Uploads: b.Uploads,
+		SourceRun: b.SourceRun,
 	}
 	for _, l := range b.LoRAs {
 		req.LoRAs = append(req.LoRAs, catalog.LoRA(l))

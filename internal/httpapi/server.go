@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/auth"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/events"
+	"github.com/ai4artsed/ai4artsed/internal/export"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/store"
@@ -52,7 +54,9 @@ type Config struct {
 	Store    Store
 	Hub      Follower
 	Catalog  *catalog.Catalog
-	Files    *media.Files
+	// Files keeps uploads and generated images (the data dir, a shared
+	// directory or PostgreSQL: docs/deploy.md).
+	Files media.Blobs
 	// Images checks uploaded images and bounds how many are decoded at
 	// once; nil means media.NewChecker with its defaults.
 	Images   *media.Checker
@@ -83,6 +87,13 @@ type Config struct {
 	// DeviceKey signs student device cookies (at least 32 bytes); empty:
 	// a random key per process.
 	DeviceKey []byte
+	// Research reads a workshop's runs for its export (with Files); nil:
+	// the export answers 404.
+	Research export.Source
+	// Settings keeps the admin's defaults for workshops; nil: the server's
+	// level is the floor, every config is enabled, and the admin settings
+	// routes answer 404.
+	Settings SettingsStore
 	// RequireWorkshop refuses runs of browsers that joined no workshop.
 	RequireWorkshop bool
 	// PublicURL is the scheme and host students open (AI4ARTSED_PUBLIC_URL),
@@ -109,8 +120,10 @@ type Server struct {
 	handler http.Handler
 	mux     *http.ServeMux
 
-	once sync.Once
-	quit chan struct{} // closed on shutdown: ends every SSE stream
+	once     sync.Once
+	quit     chan struct{} // closed on shutdown: ends every SSE stream
+	draining atomic.Bool   // set by Drain: no new runs, /healthz 503
+	starting atomic.Int64  // POST /api/runs requests past the draining check
 
 	accounts                 Accounts
 	loginByName, loginByAddr *auth.Limiter
@@ -121,6 +134,7 @@ type Server struct {
 	devices               *auth.Signer     // signs device cookies
 	joinFails             *auth.Limiter    // wrong join codes per address
 	runsHour, generations *workshop.Window // hourly workshop limits
+	exporter              *export.Exporter // nil without Research and Files
 }
 
 // New builds the server and its routes.
@@ -162,6 +176,9 @@ func New(cfg Config) *Server {
 	s.devices = auth.NewSigner(cfg.DeviceKey)
 	s.joinFails = auth.NewLimiter(joinFailsPerAddr, loginWindow)
 	s.runsHour, s.generations = workshop.NewWindow(time.Hour), workshop.NewWindow(time.Hour)
+	if cfg.Research != nil && cfg.Files != nil {
+		s.exporter = export.New(cfg.Research, cfg.Files)
+	}
 	if s.accounts == nil {
 		s.accounts = noAccounts{}
 	}

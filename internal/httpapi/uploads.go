@@ -63,7 +63,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request) {
 		s.uploadCheckError(w, r, err)
 		return
 	}
-	hash, err := s.cfg.Files.Put(data, media.ExtFor(info.Mime))
+	hash, err := s.cfg.Files.Put(r.Context(), data, media.ExtFor(info.Mime))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -10,7 +11,6 @@ import (
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
 	"github.com/ai4artsed/ai4artsed/internal/fault"
-	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
@@ -37,28 +37,43 @@ const (
 )
 
 // workshopFields checks a workshop request and copies it into w. The
-// level may be stricter than the server's, never looser; every config
-// must exist.
-func (s *Server) workshopFields(req api.WorkshopRequest, w *store.Workshop, now time.Time) error {
+// level may be stricter than the floor (the server's level or the admin's
+// stricter one), never looser; every config must exist and not be
+// disabled by the admin (docs/api.md, "Admin settings").
+func (s *Server) workshopFields(ctx context.Context, req api.WorkshopRequest, w *store.Workshop, now time.Time) error {
 	name := strings.TrimSpace(req.Name)
 	if name == "" || utf8.RuneCountInString(name) > maxWorkshopName || !utf8.ValidString(name) {
 		return fault.Invalid("name", fmt.Sprintf("Der Name braucht 1 bis %d Zeichen.", maxWorkshopName),
 			fmt.Sprintf("The name needs 1 to %d characters.", maxWorkshopName))
 	}
-	level, err := s.workshopLevel(req.SafetyLevel)
+	st, err := s.settings(ctx)
 	if err != nil {
 		return err
 	}
+	level := s.floor(st)
+	if req.SafetyLevel != "" {
+		if level, err = s.levelNotLooser("safety_level", req.SafetyLevel, level); err != nil {
+			return err
+		}
+	}
 	for i, id := range req.Interceptions {
-		if s.cfg.Catalog == nil || !hasInterception(s.cfg.Catalog, id) {
-			return fault.Invalid(fmt.Sprintf("interceptions[%d]", i), "Diese Verwandlung gibt es nicht: "+quote(id),
-				"No such interception config: "+quote(id))
+		field := fmt.Sprintf("interceptions[%d]", i)
+		if !s.hasInterception(id) {
+			return fault.Invalid(field, "Diese Verwandlung gibt es nicht: "+quote(id), "No such interception config: "+quote(id))
+		}
+		if slices.Contains(st.DisabledInterceptions, id) {
+			return fault.Invalid(field, "Diese Verwandlung ist auf diesem Server abgeschaltet: "+quote(id),
+				"This interception config is disabled on this server: "+quote(id))
 		}
 	}
 	for i, id := range req.Outputs {
-		if s.cfg.Catalog == nil || !hasOutput(s.cfg.Catalog, id) {
-			return fault.Invalid(fmt.Sprintf("outputs[%d]", i), "Dieses Bildmodell gibt es nicht: "+quote(id),
-				"No such output config: "+quote(id))
+		field := fmt.Sprintf("outputs[%d]", i)
+		if !s.hasOutput(id) {
+			return fault.Invalid(field, "Dieses Bildmodell gibt es nicht: "+quote(id), "No such output config: "+quote(id))
+		}
+		if slices.Contains(st.DisabledOutputs, id) {
+			return fault.Invalid(field, "Dieses Bildmodell ist auf diesem Server abgeschaltet: "+quote(id),
+				"This output config is disabled on this server: "+quote(id))
 		}
 	}
 	l := req.Limits
@@ -85,29 +100,6 @@ func (s *Server) workshopFields(req api.WorkshopRequest, w *store.Workshop, now 
 	w.Limits = store.WorkshopLimits(l)
 	w.StartsAt, w.EndsAt = start.Truncate(time.Millisecond), end.Truncate(time.Millisecond)
 	return nil
-}
-
-// workshopLevel parses a workshop's level: empty is the server's, a looser
-// one than the server's is refused.
-func (s *Server) workshopLevel(v string) (safety.Level, error) {
-	server, err := safety.ParseLevel(s.cfg.SafetyLevel)
-	if err != nil {
-		server = safety.Kids // a server without a level: the strictest
-	}
-	if v == "" {
-		return server, nil
-	}
-	l, err := safety.ParseLevel(v)
-	if err != nil {
-		return "", fault.Invalid("safety_level", "Die Sicherheitsstufe muss kids, youth, adult oder research sein.",
-			"safety_level must be one of kids, youth, adult, research.")
-	}
-	if l.Stricter(server) != l {
-		return "", fault.Invalid("safety_level",
-			fmt.Sprintf("Die Stufe darf nicht lockerer sein als die des Servers (%s).", server),
-			fmt.Sprintf("The level may not be looser than the server's (%s).", server))
-	}
-	return l, nil
 }
 
 // workshopView is the wire form of w; joinBase is scheme and host.

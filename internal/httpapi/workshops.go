@@ -32,6 +32,7 @@ func (s *Server) teacherRoutes() []route {
 		t("POST /api/teacher/workshops/{id}/resume", s.pauseWorkshop(false)),
 		t("DELETE /api/teacher/workshops/{id}", s.deleteWorkshop),
 		t("DELETE /api/teacher/workshops/{id}/data", s.deleteWorkshopData),
+		t("GET /api/teacher/workshops/{id}/export", s.exportWorkshop),
 		t("GET /api/teacher/workshops/{id}/qr", s.workshopQR),
 		t("GET /api/teacher/workshops/{id}/live", s.classLive),
 		t("POST /api/teacher/workshops/{id}/runs/{run}/cancel", s.cancelClassRun),
@@ -73,7 +74,7 @@ func (s *Server) createWorkshop(w http.ResponseWriter, r *http.Request, u *store
 	}
 	now := s.cfg.Now().UTC()
 	ws := store.Workshop{ID: newID(), Owner: u.Name, CreatedAt: now}
-	if err := s.workshopFields(req, &ws, now); err != nil {
+	if err := s.workshopFields(r.Context(), req, &ws, now); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -127,7 +128,7 @@ func (s *Server) updateWorkshop(w http.ResponseWriter, r *http.Request, u *store
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}
-	if err := s.workshopFields(req, ws, s.cfg.Now().UTC()); err != nil {
+	if err := s.workshopFields(r.Context(), req, ws, s.cfg.Now().UTC()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

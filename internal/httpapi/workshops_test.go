@@ -13,6 +13,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/auth"
 	"github.com/ai4artsed/ai4artsed/internal/catalog"
+	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
@@ -48,12 +49,14 @@ type workshopEnv struct {
 	db    *sqlite.DB
 	runs  *recordRuns
 	clock *clock
+	files *media.Files
 	ana   *http.Cookie // teacher
 	bo    *http.Cookie // another teacher
+	root  *http.Cookie // admin
 }
 
-// newWorkshopEnv is a server on a real SQLite store with two teachers
-// signed in; the server's level is youth.
+// newWorkshopEnv is a server on a real SQLite store and media directory
+// with two teachers and an admin signed in; the server's level is youth.
 func newWorkshopEnv(t *testing.T, require bool) *workshopEnv {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
@@ -61,22 +64,27 @@ func newWorkshopEnv(t *testing.T, require bool) *workshopEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	for _, n := range []string{"ana", "bo"} {
+	for n, role := range map[string]string{"ana": store.RoleTeacher, "bo": store.RoleTeacher, "root": store.RoleAdmin} {
 		h, _ := auth.Hash(n+"'s long password", fastParams)
-		if err := db.CreateUser(context.Background(), store.User{Name: n, Role: store.RoleTeacher, PasswordHash: h}); err != nil {
+		if err := db.CreateUser(context.Background(), store.User{Name: n, Role: role, PasswordHash: h}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	files, err := media.NewFiles(filepath.Join(t.TempDir(), "media"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	cat, _, err := catalog.Load(catalog.Builtin(), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &workshopEnv{db: db, runs: &recordRuns{}, clock: newClock()}
-	e.s = New(Config{Accounts: db, Workshops: db, Pipeline: e.runs, Catalog: cat, Now: e.clock.Now,
+	e := &workshopEnv{db: db, files: files, runs: &recordRuns{}, clock: newClock()}
+	e.s = New(Config{Accounts: db, Workshops: db, Research: db, Settings: db, Files: files, Pipeline: e.runs, Catalog: cat, Now: e.clock.Now,
 		PasswordParams: fastParams, SafetyLevel: "youth", Language: "en", RequireWorkshop: require,
 		DeviceKey: []byte("0123456789abcdef0123456789abcdef")})
 	e.ana = login(t, e.s, "ana", "ana's long password")
 	e.bo = login(t, e.s, "bo", "bo's long password")
+	e.root = login(t, e.s, "root", "root's long password")
 	return e
 }
 

@@ -3,6 +3,7 @@ package llm
 import (
 	"errors"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -24,6 +25,7 @@ type collector struct {
 	text, thinking    strings.Builder
 	textLen, thinkLen int // in characters
 	doneReason        string
+	loadDuration      time.Duration
 	fnErr             error
 }
 
@@ -91,5 +93,5 @@ func (c *collector) fit(chunk string, n *int) (string, bool) {
 
 // result is what was collected.
 func (c *collector) result() Result {
-	return Result{Text: c.text.String(), Thinking: c.thinking.String(), DoneReason: c.doneReason}
+	return Result{Text: c.text.String(), Thinking: c.thinking.String(), DoneReason: c.doneReason, LoadDuration: c.loadDuration}
 }

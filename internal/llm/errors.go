@@ -21,6 +21,11 @@ var (
 	// ErrUnavailable: the server could not be reached (connection refused,
 	// DNS, dial errors) or the connection broke mid-stream.
 	ErrUnavailable = errors.New("llm: backend unavailable")
+	// ErrConnect: the request got no answer at all (connection refused,
+	// DNS, reset before the response headers), so nothing of it was
+	// generated. It comes together with ErrUnavailable; a caller may try
+	// another server.
+	ErrConnect = errors.New("llm: could not connect")
 	// ErrTimeout: a deadline passed: the caller's, or one of the client's
 	// three (first token, idle between tokens, whole generation; the
 	// message names which and its setting). Errors of this kind also

@@ -11,6 +11,7 @@ package llm
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Message is one chat message.
@@ -64,6 +65,15 @@ type Result struct {
 	// an error, as Ollama does after more than 30 identical tokens; Text is
 	// what arrived.
 	Unterminated bool
+	// LoadDuration is the time the server reports it spent loading the
+	// model for this call (Ollama's load_duration; 0 when not reported).
+	LoadDuration time.Duration
+}
+
+// AnswerText applies Chat's rule to a ChatResult outcome of provider's
+// client: the answer text, or ErrEmptyAnswer when it is blank.
+func AnswerText(provider string, res Result, err error) (string, error) {
+	return textOnly(provider, res, err)
 }
 
 // Answer returns the answer text trimmed, or when it is blank the thinking

@@ -48,9 +48,10 @@ type ollamaFrame struct {
 		Content  string `json:"content"`
 		Thinking string `json:"thinking"`
 	} `json:"message"`
-	Done       bool            `json:"done"`
-	DoneReason string          `json:"done_reason"`
-	Error      json.RawMessage `json:"error"`
+	Done         bool            `json:"done"`
+	DoneReason   string          `json:"done_reason"`
+	LoadDuration int64           `json:"load_duration"` // nanoseconds, in the final frame
+	Error        json.RawMessage `json:"error"`
 }
 
 // Chat streams a chat completion from /api/chat. req.Model is the Ollama
@@ -120,6 +121,7 @@ func (o *Ollama) read(r io.Reader, c *collector) error {
 		}
 		if f.Done {
 			c.doneReason = f.DoneReason
+			c.loadDuration = time.Duration(max(f.LoadDuration, 0))
 			return nil
 		}
 	}

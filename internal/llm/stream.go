@@ -140,7 +140,8 @@ func (t *transport) send(ctx, callCtx context.Context, req *http.Request) (*http
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 	}
-	return nil, newKindError(ErrUnavailable, err, "llm: %s at %s is not reachable", t.provider, t.display)
+	return nil, &kindError{kinds: []error{ErrUnavailable, ErrConnect}, cause: err,
+		msg: fmt.Sprintf("llm: %s at %s is not reachable", t.provider, t.display)}
 }
 
 // ctxError classifies a finished context: the caller's cancellation or

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -33,8 +34,8 @@ func NewFiles(dir string) (*Files, error) {
 // anything but 64 lowercase hex digits and a short lowercase extension, so
 // no input can name a path outside Dir.
 func (f *Files) Path(hash, ext string) (string, error) {
-	if !validHash(hash) || !validExt(ext) {
-		return "", fmt.Errorf("%w: %q, %q", ErrBadName, hash, ext)
+	if err := CheckName(hash, ext); err != nil {
+		return "", err
 	}
 	return filepath.Join(f.Dir, hash[:2], hash[2:]+ext), nil
 }
@@ -43,7 +44,10 @@ func (f *Files) Path(hash, ext string) (string, error) {
 // bytes go to a temporary file in the target directory, are synced, and are
 // renamed into place, so the final name never holds a partial file. Storing
 // content that is already present changes nothing.
-func (f *Files) Put(data []byte, ext string) (string, error) {
+func (f *Files) Put(ctx context.Context, data []byte, ext string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("media: put: %w", err)
+	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
 	dst, err := f.Path(hash, ext)
@@ -104,8 +108,8 @@ func syncDir(dir string) error {
 }
 
 // Open opens the stored file for reading. A missing file is an error
-// matching fs.ErrNotExist.
-func (f *Files) Open(hash, ext string) (*os.File, error) {
+// matching fs.ErrNotExist. The Blob is an *os.File.
+func (f *Files) Open(ctx context.Context, hash, ext string) (Blob, error) {
 	p, err := f.Path(hash, ext)
 	if err != nil {
 		return nil, err
@@ -118,7 +122,7 @@ func (f *Files) Open(hash, ext string) (*os.File, error) {
 }
 
 // Remove deletes the stored file; removing a missing file is not an error.
-func (f *Files) Remove(hash, ext string) error {
+func (f *Files) Remove(ctx context.Context, hash, ext string) error {
 	p, err := f.Path(hash, ext)
 	if err != nil {
 		return err
@@ -127,6 +131,10 @@ func (f *Files) Remove(hash, ext string) error {
 		return fmt.Errorf("media: remove %s%s: %w", hash, ext, err)
 	}
 	return nil
+}
+
+func badName(hash, ext string) error {
+	return fmt.Errorf("%w: %q, %q", ErrBadName, hash, ext)
 }
 
 func validHash(h string) bool {

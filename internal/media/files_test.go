@@ -49,7 +49,7 @@ func TestFilesPutOpenRemove(t *testing.T) {
 	sum := sha256.Sum256(data)
 	want := hex.EncodeToString(sum[:])
 
-	hash, err := f.Put(data, ".png")
+	hash, err := f.Put(t.Context(), data, ".png")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestFilesPutOpenRemove(t *testing.T) {
 	}
 
 	// Same content again: same hash, same file, untouched.
-	again, err := f.Put(bytes.Clone(data), ".png")
+	again, err := f.Put(t.Context(), bytes.Clone(data), ".png")
 	if err != nil || again != hash {
 		t.Fatalf("second Put = %s, %v", again, err)
 	}
@@ -81,7 +81,7 @@ func TestFilesPutOpenRemove(t *testing.T) {
 		t.Errorf("files after second Put = %v", got)
 	}
 
-	r, err := f.Open(hash, ".png")
+	r, err := f.Open(t.Context(), hash, ".png")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,16 +91,16 @@ func TestFilesPutOpenRemove(t *testing.T) {
 		t.Errorf("Open content = %q, %v", got, err)
 	}
 
-	if _, err := f.Open(hash, ".jpg"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := f.Open(t.Context(), hash, ".jpg"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Open with other ext = %v, want fs.ErrNotExist", err)
 	}
-	if err := f.Remove(hash, ".png"); err != nil {
+	if err := f.Remove(t.Context(), hash, ".png"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Open(hash, ".png"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := f.Open(t.Context(), hash, ".png"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Open after Remove = %v, want fs.ErrNotExist", err)
 	}
-	if err := f.Remove(hash, ".png"); err != nil {
+	if err := f.Remove(t.Context(), hash, ".png"); err != nil {
 		t.Errorf("second Remove = %v, want nil", err)
 	}
 }
@@ -113,7 +113,7 @@ func TestFilesConcurrentPutSameContent(t *testing.T) {
 	var wg sync.WaitGroup
 	for range writers {
 		wg.Go(func() {
-			h, err := f.Put(data, ".webp")
+			h, err := f.Put(t.Context(), data, ".webp")
 			if err != nil {
 				t.Error(err)
 			}
@@ -148,7 +148,7 @@ func TestFilesPutFailureLeavesNoTempFile(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(p, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Put(data, ".png"); err == nil {
+	if _, err := f.Put(t.Context(), data, ".png"); err == nil {
 		t.Fatal("Put over a directory succeeded")
 	}
 	entries, err := os.ReadDir(filepath.Dir(p))
@@ -200,15 +200,15 @@ func TestFilesPathValidation(t *testing.T) {
 			if !errors.Is(err, ErrBadName) {
 				t.Errorf("Path(%q, %q) = %q, %v; want ErrBadName", tt.hash, tt.ext, p, err)
 			}
-			if _, err := f.Open(tt.hash, tt.ext); !errors.Is(err, ErrBadName) {
+			if _, err := f.Open(t.Context(), tt.hash, tt.ext); !errors.Is(err, ErrBadName) {
 				t.Errorf("Open = %v, want ErrBadName", err)
 			}
-			if err := f.Remove(tt.hash, tt.ext); !errors.Is(err, ErrBadName) {
+			if err := f.Remove(t.Context(), tt.hash, tt.ext); !errors.Is(err, ErrBadName) {
 				t.Errorf("Remove = %v, want ErrBadName", err)
 			}
 		})
 	}
-	if _, err := f.Put([]byte("x"), "../evil"); !errors.Is(err, ErrBadName) {
+	if _, err := f.Put(t.Context(), []byte("x"), "../evil"); !errors.Is(err, ErrBadName) {
 		t.Errorf("Put with bad ext = %v, want ErrBadName", err)
 	}
 }

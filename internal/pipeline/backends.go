@@ -64,6 +64,7 @@ func (x *execution) swarmGenerate(ctx context.Context, sw SwarmAPI, req swarm.T2
 	}
 	last := 0
 	imgs, err := st.GenerateText2ImageWS(ctx, req, func(pr swarm.Progress) {
+		x.progressed.Store(true)
 		v := min(int(math.Round(pr.Overall*float64(steps))), steps)
 		if v > last {
 			last = v
@@ -120,6 +121,7 @@ func (x *execution) viaWorkflow(ctx context.Context, im *Images, out *catalog.Ou
 			x.p.log.Info("workflow queued", "run", x.run.ID, "prompt_id", id)
 		},
 		OnProgress: func(p comfy.Progress) {
+			x.progressed.Store(true)
 			x.publish(api.ProgressEvent{Stage: 4, Value: p.Value, Max: p.Max})
 		},
 	})
@@ -184,7 +186,7 @@ func (x *execution) uploadImages(ctx context.Context, im *Images) ([]string, err
 		if err != nil {
 			return nil, fmt.Errorf("upload %q: %w", id, fault.ErrUnknownUpload)
 		}
-		f, err := x.p.cfg.Files.Open(u.Hash, media.ExtFor(u.Mime))
+		f, err := x.p.cfg.Files.Open(ctx, u.Hash, media.ExtFor(u.Mime))
 		if err != nil {
 			return nil, fmt.Errorf("upload %q: open: %w", id, err)
 		}

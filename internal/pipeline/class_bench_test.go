@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ai4artsed/ai4artsed/internal/pool"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/sim/comfysim"
 	"github.com/ai4artsed/ai4artsed/internal/sim/swarmsim"
@@ -35,7 +36,7 @@ func (w *waitLog) RunFinished(store.State) {}
 
 // TestClassRouting plays the image half of a class: 30 students each
 // generate once with one of two checkpoints on two image machines whose
-// checkpoint switch costs loadDelay, routed by pickMachine and by
+// checkpoint switch costs loadDelay, routed by the pool's rule and by
 // round-robin. It reports makespan, waits and checkpoint loads; set
 // AI4ARTSED_CLASS_BENCH=1 to run it (docs/benchmarks.md).
 func TestClassRouting(t *testing.T) {
@@ -56,7 +57,7 @@ func TestClassRouting(t *testing.T) {
 	dir := classOutputs(t, steps)
 	t.Logf("| policy | makespan | wait p50 | wait p95 | wait max | checkpoint loads |")
 	t.Logf("|---|---|---|---|---|---|")
-	for _, policy := range []string{"ours, switch = 1 turn", "ours, switch = 4 turns", "round-robin"} {
+	for _, policy := range []pool.Policy{pool.PolicyModels, pool.PolicyRoundRobin} {
 		var sims []*swarmsim.Server
 		var machines []*Images
 		for i := range 2 {
@@ -68,20 +69,7 @@ func TestClassRouting(t *testing.T) {
 		}
 		waits := &waitLog{}
 		p, db, _ := newPipelineWith(t, pipelineOptions{LLM: echoLLM("x"), Images: machines[0], Files: true, Level: safety.Adult, ConfigDir: dir})
-		p.cfg.ImageMachines, p.cfg.Metrics, p.cfg.IdleCancel = machines, waits, time.Hour
-		if policy == "ours, switch = 4 turns" {
-			p.cfg.SwitchTurns = int(loadDelay / (steps * stepDelay))
-		}
-		if policy == "round-robin" {
-			var mu sync.Mutex
-			next := 0
-			p.pick = func(string) *Images {
-				mu.Lock()
-				defer mu.Unlock()
-				next++
-				return machines[next%len(machines)]
-			}
-		}
+		p.cfg.ImageMachines, p.cfg.Metrics, p.cfg.IdleCancel, p.cfg.Routing = machines, waits, time.Hour, policy
 		start := time.Now()
 		var ids []string
 		for i, out := range outs {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/api"
@@ -24,6 +25,9 @@ type execution struct {
 	cancel  context.CancelCauseFunc
 	arrival time.Time // when the run first asked for anything: its place in every queue
 	started time.Time
+	// progressed: the image machine reported progress in this attempt
+	// of stage 4, so a failure is never retried elsewhere.
+	progressed atomic.Bool
 
 	mu          sync.Mutex
 	stages      map[int]*store.StageResult

@@ -192,6 +192,7 @@ type genDetail struct {
 	Workflow json.RawMessage `json:"workflow"`
 	PromptID string          `json:"comfy_prompt_id"`
 	Uploads  []string        `json:"uploads"`
+	Machine  string          `json:"machine"`
 }
 
 // stageOf returns stage n of a stored run.

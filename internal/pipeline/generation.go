@@ -111,13 +111,12 @@ func (x *execution) seed(out *catalog.Output) uint64 {
 // generate runs stage 4 on the chosen path from a text that passed stage
 // 3, checks the images (kids, youth) and stores those that passed.
 func (x *execution) generate(out *catalog.Output, text screened) error {
-	im := x.p.route(out.Model)
 	loras := x.loras()
 	prompt, triggers := withTriggers(text.text, loras)
 	negative, added := negativeFor(out.Parameters.NegativePrompt, x.level())
 	rec := &generationRecord{
 		Output: out.ID, Backend: out.Backend, Model: out.Model, Prompt: prompt, Negative: negative, SafetyNegative: added,
-		Seed: x.seed(out), LoRAs: loras, Triggers: triggers, Uploads: x.req.Uploads, Machine: im.machine(),
+		Seed: x.seed(out), LoRAs: loras, Triggers: triggers, Uploads: x.req.Uploads,
 	}
 	if rec.LoRAs == nil {
 		rec.LoRAs = []catalog.LoRA{}
@@ -125,38 +124,9 @@ func (x *execution) generate(out *catalog.Output, text screened) error {
 	rec.Path, rec.Reason = route(out, loras)
 	x.p.log.Info("generation route", "run", x.run.ID, "output", out.ID, "path", rec.Path, "reason", rec.Reason)
 	x.stageStart(4, "")
-
-	// Every waiting run sees the start of a stopped machine; then nothing
-	// goes to the machine beyond its free slots. The slot is given back
-	// before the image check, whose vision call waits in the LLM queue.
-	ectx, ecancel := context.WithTimeout(x.ctx, im.timeout())
-	err := im.ensure(ectx, func(detail string) {
-		x.publish(api.StageEvent{Stage: 4, Name: api.StageName(4), Status: api.StageStarted,
-			Detail: x.msg("Das Bild-Backend wird gestartet...", "starting the image backend...")})
-	})
-	ecancel()
-	if err != nil {
-		return fmt.Errorf("image backend: %w", err)
-	}
-	release, err := x.acquireImage(im.machine())
-	if err != nil {
-		return err
-	}
-	defer release()
-	ctx, cancel := context.WithTimeout(x.ctx, im.timeout())
-	defer cancel()
-	var imgs []generatedImage
-	if rec.Path == pathSwarmT2I {
-		imgs, err = x.viaSwarm(ctx, im, out, rec)
-	} else {
-		imgs, err = x.viaWorkflow(ctx, im, out, rec)
-	}
-	release()
+	imgs, err := x.generateOnPool(out, rec)
 	if err != nil {
 		x.recordGeneration(rec)
-		if ctx.Err() != nil && x.ctx.Err() == nil {
-			return fmt.Errorf("generation with %s took longer than %s (AI4ARTSED_GENERATION_TIMEOUT): %w: %w", out.ID, im.timeout(), fault.ErrGenerationTimeout, err)
-		}
 		return err
 	}
 	if len(imgs) == 0 {
@@ -191,6 +161,72 @@ func (x *execution) generate(out *catalog.Output, text screened) error {
 		}
 	})
 	return nil
+}
+
+// generateOnPool routes the generation to an image machine, makes sure the
+// machine runs (every waiting run sees the start of a stopped machine),
+// waits for its slot and generates; nothing goes to a machine beyond its
+// free slots. The slot is given back before the image check, whose vision
+// call waits in the LLM queue. A generation that could not reach its
+// machine, before any progress, is retried once on another machine.
+func (x *execution) generateOnPool(out *catalog.Output, rec *generationRecord) ([]generatedImage, error) {
+	pl := x.p.ImagePool()
+	avoid := x.p.needsSwarm(rec.Path)
+	for attempt := 0; ; attempt++ {
+		ensureFailed := false
+		s, err := x.acquireRouted(pl, out.Model, avoid, x.p.ImageQueue, "image machine", func(machine string) error {
+			im := x.p.imageMachine(machine)
+			ectx, ecancel := context.WithTimeout(x.ctx, im.timeout())
+			defer ecancel()
+			err := im.ensure(ectx, func(detail string) {
+				x.publish(api.StageEvent{Stage: 4, Name: api.StageName(4), Status: api.StageStarted,
+					Detail: x.msg("Das Bild-Backend wird gestartet...", "starting the image backend...")})
+			})
+			if err != nil {
+				ensureFailed = true
+				return fmt.Errorf("image backend: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			if ensureFailed && x.retryable(pl, attempt, avoid) {
+				pl.Fail(s.call.Machine, "it could not be started or reached")
+				x.p.log.Warn("image machine unavailable; retrying once on another machine", "run", x.run.ID, "machine", s.call.Machine, "err", err)
+				avoid = append(avoid, s.call.Machine)
+				continue
+			}
+			return nil, err
+		}
+		im := x.p.imageMachine(s.call.Machine)
+		rec.Machine = im.machine()
+		x.progressed.Store(false)
+		ctx, cancel := context.WithTimeout(x.ctx, im.timeout())
+		var imgs []generatedImage
+		if rec.Path == pathSwarmT2I {
+			imgs, err = x.viaSwarm(ctx, im, out, rec)
+		} else {
+			imgs, err = x.viaWorkflow(ctx, im, out, rec)
+		}
+		s.release()
+		timedOut := ctx.Err() != nil && x.ctx.Err() == nil
+		cancel()
+		if err != nil && imageConnectFailure(err, x.progressed.Load(), rec) && !timedOut && x.ctx.Err() == nil {
+			s.call.Abort()
+			pl.Fail(im.machine(), "a generation could not reach it")
+			if x.retryable(pl, attempt, avoid) {
+				x.p.log.Warn("generation could not reach its machine; retrying once on another machine", "run", x.run.ID, "machine", im.machine(), "err", err)
+				avoid = append(avoid, im.machine())
+				rec.Files, rec.Backend = nil, out.Backend
+				continue
+			}
+			return nil, err
+		}
+		s.call.Finish(err == nil && len(imgs) > 0, 0)
+		if err != nil && timedOut {
+			return nil, fmt.Errorf("generation with %s took longer than %s (AI4ARTSED_GENERATION_TIMEOUT): %w: %w", out.ID, im.timeout(), fault.ErrGenerationTimeout, err)
+		}
+		return imgs, err
+	}
 }
 
 // recordGeneration stores what stage 4 sent, also when it failed.

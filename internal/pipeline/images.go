@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/comfy"
+	"github.com/ai4artsed/ai4artsed/internal/pool"
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
 
@@ -37,13 +38,21 @@ type Starter interface {
 
 // Images holds the image backends of stage 4.
 type Images struct {
-	Swarm   SwarmAPI      // SwarmUI's simple API
+	Swarm   SwarmAPI      // SwarmUI's simple API; nil on a standalone ComfyUI
 	Comfy   ComfyAPI      // ComfyUI: SwarmUI's own backend or a standalone one
 	Starter Starter       // starts SwarmUI on demand; nil: not supervised
 	Timeout time.Duration // deadline of one generation (0: 10 minutes)
 	// Machine names the image machine in queue_status events, metrics and
 	// its slot queue ("swarmui" when empty).
 	Machine string
+	// Slots is how many generations run at once (0: Config.ImageSlots).
+	Slots int
+	// Models, when set, are the only checkpoints routed here; Labels are
+	// shown in /api/backends (docs/backends.md).
+	Models, Labels []string
+	// Probe checks the machine's health and lists its models for the
+	// pool (RunHealth); nil counts it as always up.
+	Probe func(ctx context.Context) pool.Probe
 }
 
 // machine is the name of the image machine's slot queue.

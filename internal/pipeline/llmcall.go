@@ -21,6 +21,14 @@ type ResultLLM interface {
 // waits, the run receives queue_status events; a run nobody watches for
 // IdleCancel while it waits is cancelled. Chunks go to onChunk (may be nil).
 func (x *execution) chat(stage int, req llm.Request, onChunk func(string) error) (string, error) {
+	if pl, provider, name := x.p.llmPoolFor(req.Model); pl != nil {
+		res, err := x.chatOnPool(x.ctx, pl, name, req, onChunk, 0)
+		text, err := llm.AnswerText(provider, res, err)
+		if err != nil {
+			return "", fmt.Errorf("stage %d (%s): %w", stage, api.StageName(stage), err)
+		}
+		return text, nil
+	}
 	release, err := x.acquireLLM(x.p.cfg.LLM.Backend(req.Model))
 	if err != nil {
 		return "", err
@@ -38,6 +46,13 @@ func (x *execution) chat(stage int, req llm.Request, onChunk func(string) error)
 // limit.
 func (x *execution) caller(stage int) judge.Caller {
 	return func(ctx context.Context, req llm.Request, limit time.Duration) (llm.Result, error) {
+		if pl, _, name := x.p.llmPoolFor(req.Model); pl != nil {
+			res, err := x.chatOnPool(ctx, pl, name, req, nil, limit)
+			if err != nil {
+				return res, fmt.Errorf("stage %d (%s): %s: %w", stage, api.StageName(stage), req.Model, err)
+			}
+			return res, nil
+		}
 		release, err := x.acquireLLM(x.p.cfg.LLM.Backend(req.Model))
 		if err != nil {
 			return llm.Result{}, err

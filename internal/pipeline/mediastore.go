@@ -25,7 +25,7 @@ func (x *execution) storeImages(imgs []generatedImage, rec *generationRecord) ([
 		if err != nil {
 			return fail(fmt.Errorf("generation: image %d (%s) from %s: %w: %v", i+1, im.Name, rec.Backend, fault.ErrBackendGarbage, err))
 		}
-		hash, err := x.p.cfg.Files.Put(im.Data, media.ExtFor(mime))
+		hash, err := x.p.cfg.Files.Put(ctx, im.Data, media.ExtFor(mime))
 		if err != nil {
 			return fail(fmt.Errorf("generation: store image: %w", err))
 		}

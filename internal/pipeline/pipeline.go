@@ -26,6 +26,7 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/judge"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/media"
+	"github.com/ai4artsed/ai4artsed/internal/pool"
 	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
@@ -42,6 +43,12 @@ type LLM interface {
 type Metrics interface {
 	QueueWait(backend string, waited time.Duration)
 	RunFinished(state store.State)
+}
+
+// CancelRequester records a cancel of a run executing on another replica
+// and tells that replica: the PostgreSQL store's RequestCancel.
+type CancelRequester interface {
+	RequestCancel(ctx context.Context, id string) error
 }
 
 // Notifier hears of each new run of a workshop, by the workshop's id:
@@ -67,13 +74,18 @@ type Config struct {
 	// each generation to one (routing.go); Images defaults to the first.
 	// Each machine needs its own Machine name.
 	ImageMachines []*Images
-	// SwitchTurns is the routing penalty, in generations, of a checkpoint
-	// switch on an image machine (default 1).
-	SwitchTurns int
-	Files       *media.Files
-	Models      Models
-	Logger      *slog.Logger
-	Metrics     Metrics // optional
+	// LLMMachines, when set, serve the LLM calls of their providers:
+	// each call is routed to one (routing.go); calls of a provider without
+	// machines go to LLM. Each machine needs its own Name.
+	LLMMachines []*LLMMachine
+	// Routing is the policy of both pools (AI4ARTSED_ROUTING; "" is
+	// pool.PolicyModels).
+	Routing pool.Policy
+	// Files keeps uploads and generated images.
+	Files   media.Blobs
+	Models  Models
+	Logger  *slog.Logger
+	Metrics Metrics // optional
 	// Created is told of each new run of a workshop once the run and its
 	// first event are stored; nil: nobody is told.
 	Created Notifier
@@ -98,6 +110,12 @@ type Config struct {
 	ImageSlots    int
 	MaxRunsClient int // unfinished runs per client
 	IdleCancel    time.Duration
+	// Replica is this server's id among the replicas sharing one
+	// PostgreSQL store, empty for a single process (docs/deploy.md, "How
+	// replicas cooperate"). Runs record it as their owner, and a cancel of
+	// a run that is not executing here goes to Requests.
+	Replica  string
+	Requests CancelRequester
 	// RepairPause is the first pause before a run whose store writes
 	// failed is written again (default 1s; it doubles up to 30s).
 	RepairPause time.Duration
@@ -110,10 +128,12 @@ type Pipeline struct {
 	log *slog.Logger
 
 	qmu         sync.Mutex
-	queues      map[string]*queue.Queue    // LLM backends
-	imageQueues map[string]*queue.Queue    // image machines
-	checkpoints map[string]string          // image machine → checkpoint of its last queued generation
-	pick        func(model string) *Images // routing seam for benchmarks; nil: pickMachine
+	queues      map[string]*queue.Queue // LLM backends and machines
+	imageQueues map[string]*queue.Queue // image machines
+	imagePool   *pool.Pool              // built on first use
+	llmPools    map[string]*pool.Pool   // by provider; nil entry: no machines
+	waiters     map[string]map[uint64]context.CancelCauseFunc
+	waiterSeq   uint64
 	qclosed     bool
 
 	mu       sync.Mutex
@@ -144,9 +164,6 @@ func New(cfg Config) *Pipeline {
 	}
 	if cfg.Images == nil && len(cfg.ImageMachines) > 0 {
 		cfg.Images = cfg.ImageMachines[0]
-	}
-	if cfg.SwitchTurns < 1 {
-		cfg.SwitchTurns = 1
 	}
 	if cfg.ImageSlots < 1 {
 		cfg.ImageSlots = 1
@@ -180,7 +197,8 @@ func New(cfg Config) *Pipeline {
 		log:         cfg.Logger,
 		queues:      make(map[string]*queue.Queue),
 		imageQueues: make(map[string]*queue.Queue),
-		checkpoints: make(map[string]string),
+		llmPools:    make(map[string]*pool.Pool),
+		waiters:     make(map[string]map[uint64]context.CancelCauseFunc),
 		active:      make(map[string]*execution),
 		byClient:    make(map[string]int),
 		quit:        make(chan struct{}),
@@ -207,7 +225,7 @@ func (p *Pipeline) Start(ctx context.Context, req Request) (*store.Run, error) {
 	now := p.cfg.Now().UTC()
 	run := &store.Run{
 		ID: newID(), ClientID: req.ClientID, Stages: req.Stages, Lang: req.Lang,
-		Input: input, State: store.StateQueued, CreatedAt: now, UpdatedAt: now,
+		Input: input, State: store.StateQueued, CreatedAt: now, UpdatedAt: now, Owner: p.cfg.Replica,
 	}
 	runCtx, cancel := context.WithCancelCause(context.Background())
 	x := &execution{p: p, run: run, req: req, ctx: runCtx, cancel: cancel, arrival: now, started: now}
@@ -273,6 +291,14 @@ func (p *Pipeline) checkQueue(req Request) error {
 		}
 		model = p.cfg.Models.Optimization
 	}
+	if pl, _, _ := p.llmPoolFor(model); pl != nil {
+		for _, m := range pl.Names() {
+			if p.Queue(m).Waiting() < p.cfg.QueueMax {
+				return nil
+			}
+		}
+		return fmt.Errorf("every llm machine has %d calls waiting: %w", p.cfg.QueueMax, fault.ErrQueueFull)
+	}
 	backend := p.cfg.LLM.Backend(model)
 	if q := p.Queue(backend); q.Waiting() >= p.cfg.QueueMax {
 		return fmt.Errorf("llm backend %s has %d calls waiting: %w", backend, q.Waiting(), fault.ErrQueueFull)
@@ -281,13 +307,23 @@ func (p *Pipeline) checkQueue(req Request) error {
 }
 
 // Cancel stops a queued or running run; its backend work is stopped too.
+// With replicas, a run executing on another one is stopped there: the
+// request goes through the store, and its owner cancels it (CancelLocal).
 func (p *Pipeline) Cancel(ctx context.Context, id string) error {
-	p.mu.Lock()
-	x := p.active[id]
-	p.mu.Unlock()
-	if x != nil {
-		x.cancel(fault.ErrCancelled)
+	if p.CancelLocal(id) {
 		return nil
+	}
+	if p.cfg.Replica != "" && p.cfg.Requests != nil {
+		err := p.cfg.Requests.RequestCancel(ctx, id)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("run %q: %w", id, fault.ErrNotFound)
+		case errors.Is(err, store.ErrConflict):
+			return fmt.Errorf("run %q: %w", id, fault.ErrFinished)
+		}
+		return err
 	}
 	if _, err := p.cfg.Store.GetRun(ctx, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -296,6 +332,31 @@ func (p *Pipeline) Cancel(ctx context.Context, id string) error {
 		return err
 	}
 	return fmt.Errorf("run %q: %w", id, fault.ErrFinished)
+}
+
+// CancelLocal cancels run id if it executes here and reports whether it
+// does.
+func (p *Pipeline) CancelLocal(id string) bool {
+	p.mu.Lock()
+	x := p.active[id]
+	p.mu.Unlock()
+	if x == nil {
+		return false
+	}
+	x.cancel(fault.ErrCancelled)
+	return true
+}
+
+// InterruptAll interrupts every run executing here and keeps taking new
+// ones: what a replica does when it learns that the others declared it dead
+// and interrupted its runs in the store.
+func (p *Pipeline) InterruptAll() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, x := range p.active {
+		x.cancel(fault.ErrInterrupted)
+	}
+	return len(p.active)
 }
 
 // Active is the number of runs not yet finished.

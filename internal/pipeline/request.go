@@ -39,6 +39,9 @@ type Request struct {
 	Seed                 *uint64        `json:"seed,omitempty"`
 	LoRAs                []catalog.LoRA `json:"loras,omitempty"`
 	Uploads              []string       `json:"uploads,omitempty"`
+	// SourceRun is the interception run a generation run's text came
+	// from (api.RunRequest.SourceRun); only recorded.
+	SourceRun string `json:"source_run,omitempty"`
 	// ClientID identifies the browser for the per-client run limit; it is not part of the JSON body.
 	ClientID string `json:"-"`
 	// Workshop holds the rules of the workshop the student joined, or nil;
@@ -49,14 +52,19 @@ type Request struct {
 }
 
 // Workshop is what a workshop changes about a run: a level that may only
-// be stricter than the server's, the configs allowed (empty: all) and the
-// unfinished runs per device (0: the server's limit; never more).
+// be stricter than the server's, the configs allowed (empty: all), the
+// configs the admin disabled for every workshop and the unfinished runs
+// per device (0: the server's limit; never more).
 type Workshop struct {
 	ID            string
 	SafetyLevel   string
 	Interceptions []string
 	Outputs       []string
-	RunsAtOnce    int
+	// DisabledInterceptions and DisabledOutputs are refused even when the
+	// workshop allows every config (docs/api.md, "Admin settings").
+	DisabledInterceptions []string
+	DisabledOutputs       []string
+	RunsAtOnce            int
 }
 
 // clientLimit is the most unfinished runs of req's client: the server's
@@ -90,6 +98,12 @@ func (req *Request) applyWorkshop() error {
 	}
 	if req.Output != "" && len(w.Outputs) > 0 && !slices.Contains(w.Outputs, req.Output) {
 		return fmt.Errorf("output %q: %w", req.Output, fault.ErrNotInWorkshop)
+	}
+	if req.Interception != "" && slices.Contains(w.DisabledInterceptions, req.Interception) {
+		return fmt.Errorf("interception %q disabled by the admin: %w", req.Interception, fault.ErrNotInWorkshop)
+	}
+	if req.Output != "" && slices.Contains(w.DisabledOutputs, req.Output) {
+		return fmt.Errorf("output %q disabled by the admin: %w", req.Output, fault.ErrNotInWorkshop)
 	}
 	return nil
 }
@@ -145,6 +159,9 @@ func (p *Pipeline) normalizeFields(req *Request) error {
 	}
 	if err := checkText("context", req.Context, false); err != nil {
 		return err
+	}
+	if req.SourceRun != "" && !validID(req.SourceRun) {
+		return fault.Invalid("source_run", "source_run ist keine Lauf-Kennung.", "source_run is not a run id.")
 	}
 	if req.Interception == "" {
 		req.Interception = catalog.DefaultInterception

@@ -41,6 +41,7 @@ func TestRequestLimitsAreValidationErrors(t *testing.T) {
 		{"upload id that is no id", Request{Stages: StagesGeneration, Text: "x", Output: "sd35_img2img", Uploads: []string{"../etc"}}, "uploads[0]", ""},
 		{"LoRA name with a path", Request{Stages: StagesGeneration, Text: "x", Output: "sd35_large",
 			LoRAs: []catalog.LoRA{{Name: "../x.safetensors", Strength: 1}}}, "loras[0]", ""},
+		{"source run that is no id", Request{Stages: StagesGeneration, Text: "x", Output: "sd35_large", SourceRun: "../runs/x"}, "source_run", "not a run id"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,17 +1,45 @@
 package pipeline
 
-// Stage 4 with several image machines (Config.ImageMachines): each
-// generation picks one machine when it asks for a slot and waits in that
-// machine's queue. The pick minimises the estimated turns until the
-// generation starts plus a switch penalty:
-//
-//	cost = turns + (SwitchTurns when the machine's last queued checkpoint differs)
-//	turns = 0 when a slot is free and nobody waits, else ceil((waiting+1) / slots)
-//
-// so a machine that has the checkpoint loaded wins unless its line is
-// longer by more than the penalty; ties go to fewer turns, then to the
-// first machine in the list. The checkpoint counted as loaded is the one of
-// the last generation sent to that machine's queue.
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/comfy"
+	"github.com/ai4artsed/ai4artsed/internal/llm"
+	"github.com/ai4artsed/ai4artsed/internal/pool"
+	"github.com/ai4artsed/ai4artsed/internal/queue"
+	"github.com/ai4artsed/ai4artsed/internal/swarm"
+)
+
+// Several LLM machines (Config.LLMMachines) and image machines
+// (Config.ImageMachines) form pools (internal/pool, docs/backends.md): each
+// call is routed to one machine and waits in that machine's queue. When a
+// machine leaves its pool, the calls waiting for it are moved: each routes
+// again and waits anew with the same ticket. A call that could not connect
+// is retried once on another machine.
+
+// LLMMachine is one LLM server of a pool.
+type LLMMachine struct {
+	Name string
+	// Provider is llm.ProviderOllama or llm.ProviderOpenAI: the calls of
+	// models with that prefix go to the provider's machines.
+	Provider string
+	// Client takes model names without the provider prefix.
+	Client llm.ResultClient
+	Slots  int // 0: Config.Slots
+	Models []string
+	Labels []string
+}
+
+// Default estimates of a call not yet measured (docs/backends.md).
+var (
+	llmDefaults   = pool.Defaults{Call: 5 * time.Second, Load: 15 * time.Second}
+	imageDefaults = pool.Defaults{Call: 10 * time.Second, Load: 20 * time.Second}
+)
+
+// errMoved ends the wait of a call whose machine left the pool.
+var errMoved = errors.New("pipeline: the machine left the pool")
 
 // machines lists the image machines of stage 4.
 func (p *Pipeline) machines() []*Images {
@@ -24,38 +52,233 @@ func (p *Pipeline) machines() []*Images {
 	return []*Images{p.cfg.Images}
 }
 
-// route picks the image machine of a generation: pickMachine, or the
-// pick seam a benchmark sets to compare another policy.
-func (p *Pipeline) route(model string) *Images {
-	if p.pick != nil {
-		return p.pick(model)
+// imageMachine returns the image machine named name.
+func (p *Pipeline) imageMachine(name string) *Images {
+	for _, m := range p.machines() {
+		if m.machine() == name {
+			return m
+		}
 	}
-	return p.pickMachine(model)
+	return nil
 }
 
-// pickMachine chooses the image machine for a generation with model and
-// records model as the checkpoint that machine will have loaded.
-func (p *Pipeline) pickMachine(model string) *Images {
-	ms := p.machines()
-	best, bestCost, bestTurns := ms[0], -1, 0
-	for _, m := range ms {
-		q := p.ImageQueue(m.machine())
-		turns := 0
-		if w := q.Waiting(); w > 0 || q.InUse() >= q.Slots() {
-			turns = (w + q.Slots()) / q.Slots()
-		}
-		cost := turns
-		p.qmu.Lock()
-		if last := p.checkpoints[m.machine()]; model != "" && last != model {
-			cost += p.cfg.SwitchTurns
-		}
-		p.qmu.Unlock()
-		if bestCost < 0 || cost < bestCost || cost == bestCost && turns < bestTurns {
-			best, bestCost, bestTurns = m, cost, turns
+// llmMachine returns the LLM machine named name.
+func (p *Pipeline) llmMachine(name string) *LLMMachine {
+	for _, m := range p.cfg.LLMMachines {
+		if m.Name == name {
+			return m
 		}
 	}
+	return nil
+}
+
+// ImagePool is the pool of the image machines (nil without any).
+func (p *Pipeline) ImagePool() *pool.Pool {
 	p.qmu.Lock()
-	p.checkpoints[best.machine()] = model
+	defer p.qmu.Unlock()
+	if p.imagePool == nil && len(p.machines()) > 0 {
+		var ms []pool.Machine
+		for _, m := range p.machines() {
+			ms = append(ms, pool.Machine{Name: m.machine(), Slots: p.imageSlots(m), Models: m.Models, Labels: m.Labels, Capacity: 1})
+		}
+		p.imagePool = p.newPool(ms, imageDefaults, nil)
+	}
+	return p.imagePool
+}
+
+// LLMPool is the pool of provider's LLM machines (nil without any).
+func (p *Pipeline) LLMPool(provider string) *pool.Pool {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	if pl, ok := p.llmPools[provider]; ok {
+		return pl
+	}
+	var ms []pool.Machine
+	for _, m := range p.cfg.LLMMachines {
+		if m.Provider == provider {
+			ms = append(ms, pool.Machine{Name: m.Name, Slots: p.llmSlots(m), Models: m.Models, Labels: m.Labels})
+		}
+	}
+	var pl *pool.Pool
+	if len(ms) > 0 {
+		var canon func(string) string
+		if provider == llm.ProviderOllama {
+			canon = llm.OllamaName
+		}
+		pl = p.newPool(ms, llmDefaults, canon)
+	}
+	p.llmPools[provider] = pl
+	return pl
+}
+
+func (p *Pipeline) newPool(ms []pool.Machine, def pool.Defaults, canon func(string) string) *pool.Pool {
+	return pool.New(pool.Config{Machines: ms, Policy: p.cfg.Routing, Defaults: def, Canon: canon,
+		OnDown: p.moveWaiting, Logger: p.log.With("component", "pool")})
+}
+
+func (p *Pipeline) imageSlots(m *Images) int { return cmpOr(m.Slots, p.cfg.ImageSlots) }
+
+func (p *Pipeline) llmSlots(m *LLMMachine) int { return cmpOr(m.Slots, p.cfg.Slots) }
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// moveWaiting ends the wait of every call waiting for machine's slot, so
+// each routes again (the pool's OnDown).
+func (p *Pipeline) moveWaiting(machine string) {
+	p.qmu.Lock()
+	cancels := make([]context.CancelCauseFunc, 0, len(p.waiters[machine]))
+	for _, c := range p.waiters[machine] {
+		cancels = append(cancels, c)
+	}
 	p.qmu.Unlock()
-	return best
+	for _, c := range cancels {
+		c(errMoved)
+	}
+	if len(cancels) > 0 {
+		p.log.Info("calls moved off a machine that left the pool", "machine", machine, "calls", len(cancels))
+	}
+}
+
+// watchWait registers cancel as the wait of a call for machine's slot.
+func (p *Pipeline) watchWait(machine string, cancel context.CancelCauseFunc) (stop func()) {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	p.waiterSeq++
+	id := p.waiterSeq
+	if p.waiters[machine] == nil {
+		p.waiters[machine] = map[uint64]context.CancelCauseFunc{}
+	}
+	p.waiters[machine][id] = cancel
+	return func() {
+		p.qmu.Lock()
+		delete(p.waiters[machine], id)
+		p.qmu.Unlock()
+	}
+}
+
+// slot is a routed call holding its machine's slot.
+type slot struct {
+	call    *pool.Call
+	release func()
+}
+
+// acquireRouted routes a call of model in pl (never to avoid, unless
+// nothing else is left), runs before on the chosen machine (may be nil)
+// and waits for a slot of its queue. A call whose machine leaves the pool
+// while it waits routes again; its ticket stays, and the position it is
+// told does not rise.
+func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, queueOf func(string) *queue.Queue, kind string, before func(machine string) error) (*slot, error) {
+	told := 0
+	for {
+		c := pl.Route(model, avoid...)
+		if before != nil {
+			if err := before(c.Machine); err != nil {
+				c.Abort()
+				return &slot{call: c}, err
+			}
+		}
+		ctx, cancel := context.WithCancelCause(x.ctx)
+		stop := x.p.watchWait(c.Machine, cancel)
+		if c.Stale() {
+			cancel(errMoved)
+		}
+		release, err := x.acquireIn(ctx, queueOf(c.Machine), kind, c.Machine, &told)
+		stop()
+		moved := errors.Is(context.Cause(ctx), errMoved)
+		cancel(nil)
+		if err != nil {
+			c.Abort()
+			if moved && x.ctx.Err() == nil {
+				x.p.log.Info("call moved: its machine left the pool", "run", x.run.ID, "machine", c.Machine)
+				continue
+			}
+			return nil, err
+		}
+		c.Start()
+		return &slot{call: c, release: release}, nil
+	}
+}
+
+// retryable reports whether a failed attempt on machine may go to another
+// machine of pl: the first attempt, not cancelled, another machine left.
+func (x *execution) retryable(pl *pool.Pool, attempt int, avoid []string) bool {
+	return attempt == 0 && x.ctx.Err() == nil && len(pl.Names()) > len(avoid)+1
+}
+
+// llmPoolFor returns the pool serving model and the model's name there,
+// or nil when its provider has no machines (then Config.LLM serves it).
+func (p *Pipeline) llmPoolFor(model string) (*pool.Pool, string, string) {
+	provider, name, err := llm.ParseModel(model)
+	if err != nil || len(p.cfg.LLMMachines) == 0 {
+		return nil, "", ""
+	}
+	return p.LLMPool(provider), provider, name
+}
+
+// chatOnPool runs one LLM call on a machine of pl, within limit (0: no
+// limit beyond ctx). A call that could not connect, before any output, is
+// retried once on another machine; the failed machine leaves the pool.
+func (x *execution) chatOnPool(ctx context.Context, pl *pool.Pool, name string, req llm.Request, fn func(string) error, limit time.Duration) (llm.Result, error) {
+	var avoid []string
+	for attempt := 0; ; attempt++ {
+		s, err := x.acquireRouted(pl, name, avoid, x.p.Queue, "llm machine", nil)
+		if err != nil {
+			return llm.Result{}, err
+		}
+		m := x.p.llmMachine(s.call.Machine)
+		cctx, cancel := ctx, context.CancelFunc(func() {})
+		if limit > 0 {
+			cctx, cancel = context.WithTimeout(ctx, limit)
+		}
+		output := false
+		r := req
+		r.Model = name
+		res, err := m.Client.ChatResult(cctx, r, func(chunk string) error {
+			output = true
+			if fn != nil {
+				return fn(chunk)
+			}
+			return nil
+		})
+		cancel()
+		s.release()
+		if err != nil && !output && errors.Is(err, llm.ErrConnect) && ctx.Err() == nil {
+			s.call.Abort()
+			pl.Fail(m.Name, "a call could not connect")
+			if x.retryable(pl, attempt, avoid) {
+				x.p.log.Warn("llm call could not connect; retrying once on another machine", "run", x.run.ID, "machine", m.Name, "err", err)
+				avoid = append(avoid, m.Name)
+				continue
+			}
+			return res, err
+		}
+		s.call.Finish(err == nil, res.LoadDuration)
+		return res, err
+	}
+}
+
+// imageConnectFailure reports whether a generation failed before the
+// machine took it: it could not be reached and sent no progress.
+func imageConnectFailure(err error, progressed bool, rec *generationRecord) bool {
+	return !progressed && rec.PromptID == "" && (errors.Is(err, swarm.ErrUnavailable) || errors.Is(err, comfy.ErrUnavailable))
+}
+
+// needsSwarm lists the machines a generation on path cannot use: those
+// without SwarmUI, for SwarmUI's text-to-image.
+func (p *Pipeline) needsSwarm(path string) []string {
+	if path != pathSwarmT2I {
+		return nil
+	}
+	var out []string
+	for _, m := range p.machines() {
+		if m.Swarm == nil {
+			out = append(out, m.machine())
+		}
+	}
+	return out
 }

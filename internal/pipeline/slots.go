@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,15 +17,24 @@ import (
 // image machine (Config.ImageSlots each). Both publish the same
 // queue_status events and cancel a waiting run nobody watches.
 
-// Queue returns the slot queue of one LLM backend, creating it on first use.
+// Queue returns the slot queue of one LLM backend or machine, creating it
+// on first use with the machine's slots.
 func (p *Pipeline) Queue(backend string) *queue.Queue {
-	return p.queueIn(p.queues, backend, p.cfg.Slots)
+	slots := p.cfg.Slots
+	if m := p.llmMachine(backend); m != nil {
+		slots = p.llmSlots(m)
+	}
+	return p.queueIn(p.queues, backend, slots)
 }
 
 // ImageQueue returns the slot queue of one image machine, creating it on
-// first use.
+// first use with the machine's slots.
 func (p *Pipeline) ImageQueue(machine string) *queue.Queue {
-	return p.queueIn(p.imageQueues, machine, p.cfg.ImageSlots)
+	slots := p.cfg.ImageSlots
+	if m := p.imageMachine(machine); m != nil {
+		slots = p.imageSlots(m)
+	}
+	return p.queueIn(p.imageQueues, machine, slots)
 }
 
 func (p *Pipeline) queueIn(m map[string]*queue.Queue, name string, slots int) *queue.Queue {
@@ -62,22 +72,20 @@ func (p *Pipeline) ImageQueues() map[string]*queue.Queue {
 
 // acquireLLM waits for a slot of an LLM backend.
 func (x *execution) acquireLLM(backend string) (func(), error) {
-	return x.acquire(x.p.Queue(backend), "llm backend", backend)
+	told := 0
+	return x.acquireIn(x.ctx, x.p.Queue(backend), "llm backend", backend, &told)
 }
 
-// acquireImage waits for a slot of an image machine.
-func (x *execution) acquireImage(machine string) (func(), error) {
-	return x.acquire(x.p.ImageQueue(machine), "image machine", machine)
-}
-
-// acquire waits for a slot of q, publishing queue_status events naming
-// backend while the run waits; a run nobody watches for IdleCancel while it
-// waits is cancelled, which takes it out of the line at once.
-func (x *execution) acquire(q *queue.Queue, kind, backend string) (func(), error) {
+// acquireIn waits within ctx for a slot of q, publishing queue_status
+// events naming backend while the run waits; a run nobody watches for
+// IdleCancel while it waits is cancelled, which takes it out of the line
+// at once. *told is the last position the run was told (0: none); the
+// position told never rises above it, also when a moved call waits anew.
+func (x *execution) acquireIn(ctx context.Context, q *queue.Queue, kind, backend string, told *int) (func(), error) {
 	waited := false
 	// The first waiting status and the acquired one are stored; the
 	// once-a-second ticks in between only go to live readers.
-	release, err := q.AcquireTicket(x.ctx, x.ticket(), func(s queue.Status) {
+	release, err := q.AcquireTicket(ctx, x.ticket(), func(s queue.Status) {
 		if s.Acquired {
 			if waited {
 				x.publish(api.QueueStatusEvent{Status: "acquired", Position: 0, WaitedMS: s.Waited.Milliseconds(),
@@ -86,6 +94,10 @@ func (x *execution) acquire(q *queue.Queue, kind, backend string) (func(), error
 			return
 		}
 		secs := int(s.Waited / time.Second)
+		if *told > 0 && s.Position > *told {
+			s.Position = *told
+		}
+		*told = s.Position
 		ev := api.QueueStatusEvent{Status: "waiting", Position: s.Position, WaitedMS: s.Waited.Milliseconds(),
 			Message: x.msg(fmt.Sprintf("Warte auf freien Slot... (%ds)", secs), fmt.Sprintf("Waiting for a free slot... (%ds)", secs)),
 			Backend: backend}

@@ -20,7 +20,7 @@ func putUpload(t *testing.T, p *Pipeline, data []byte) (id, hash string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err = p.cfg.Files.Put(data, media.ExtFor(mime))
+	hash, err = p.cfg.Files.Put(context.Background(), data, media.ExtFor(mime))
 	if err != nil {
 		t.Fatal(err)
 	}

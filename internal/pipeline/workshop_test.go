@@ -23,6 +23,12 @@ func TestApplyWorkshop(t *testing.T) {
 		{"allowed interception", Request{SafetyLevel: "kids", Interception: "dada", Workshop: ws("kids", []string{"dada"}, nil)}, "kids", "", "w1", nil},
 		{"other interception", Request{SafetyLevel: "kids", Interception: "bauhaus", Workshop: ws("kids", []string{"dada"}, nil)}, "", "", "", fault.ErrNotInWorkshop},
 		{"other output", Request{SafetyLevel: "kids", Interception: "dada", Output: "flux_dev", Workshop: ws("kids", nil, []string{"sd35_large"})}, "", "", "", fault.ErrNotInWorkshop},
+		{"disabled interception, all allowed", Request{SafetyLevel: "kids", Interception: "dada",
+			Workshop: &Workshop{ID: "w1", SafetyLevel: "kids", DisabledInterceptions: []string{"dada"}}}, "", "", "", fault.ErrNotInWorkshop},
+		{"disabled output, all allowed", Request{SafetyLevel: "kids", Interception: "dada", Output: "flux_dev",
+			Workshop: &Workshop{ID: "w1", SafetyLevel: "kids", DisabledOutputs: []string{"flux_dev"}}}, "", "", "", fault.ErrNotInWorkshop},
+		{"another disabled", Request{SafetyLevel: "kids", Interception: "dada", Output: "sd35_large",
+			Workshop: &Workshop{ID: "w1", SafetyLevel: "kids", DisabledInterceptions: []string{"bauhaus"}, DisabledOutputs: []string{"flux_dev"}}}, "kids", "", "w1", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,8 +24,10 @@ type Store interface {
 
 // Sweeper deletes old data on a period.
 type Sweeper struct {
-	Store  Store
-	Files  *media.Files
+	Store Store
+	// Files keeps the media bytes; with PostgreSQL's media table the store
+	// has deleted them already, in the transaction that deleted the rows.
+	Files  media.Blobs
 	MaxAge time.Duration
 	// Every is the period between sweeps; default one hour.
 	Every time.Duration
@@ -74,7 +76,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("retention: %w", err)
 	}
-	return len(files), RemoveFiles(s.Files, files)
+	return len(files), RemoveFiles(ctx, s.Files, files)
 }
 
 // WorkshopData is the store method DeleteWorkshopData needs.
@@ -83,22 +85,22 @@ type WorkshopData interface {
 }
 
 // DeleteWorkshopData deletes a workshop's runs, media and devices now.
-func DeleteWorkshopData(ctx context.Context, st WorkshopData, files *media.Files, workshopID string) error {
+func DeleteWorkshopData(ctx context.Context, st WorkshopData, files media.Blobs, workshopID string) error {
 	fs, err := st.DeleteWorkshopData(ctx, workshopID)
 	if err != nil {
 		return fmt.Errorf("retention: %w", err)
 	}
-	return RemoveFiles(files, fs)
+	return RemoveFiles(ctx, files, fs)
 }
 
 // RemoveFiles removes the media files of fs; a missing one is no error.
-func RemoveFiles(files *media.Files, fs []store.File) error {
+func RemoveFiles(ctx context.Context, files media.Blobs, fs []store.File) error {
 	if files == nil {
 		return nil
 	}
 	var errs []error
 	for _, f := range fs {
-		if err := files.Remove(f.Hash, media.ExtFor(f.Mime)); err != nil {
+		if err := files.Remove(ctx, f.Hash, media.ExtFor(f.Mime)); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -47,7 +47,7 @@ func (e env) run(t *testing.T, id, client string, at time.Time, content []byte) 
 	if err := e.db.AppendEvent(ctx, store.Event{RunID: id, Seq: 1, Type: "done", Data: []byte(`{}`), At: at}); err != nil {
 		t.Fatal(err)
 	}
-	hash, err := e.files.Put(content, ".png")
+	hash, err := e.files.Put(context.Background(), content, ".png")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func (e env) run(t *testing.T, id, client string, at time.Time, content []byte) 
 }
 
 func (e env) onDisk(hash string) bool {
-	f, err := e.files.Open(hash, ".png")
+	f, err := e.files.Open(context.Background(), hash, ".png")
 	if err == nil {
 		f.Close()
 		return true

@@ -33,7 +33,8 @@ var (
 
 // Store keeps runs, stage results, events, media and uploads, and the
 // teacher side: accounts and sessions (Accounts), workshops and the
-// devices that joined them (Workshops).
+// devices that joined them (Workshops), what a workshop made (Research)
+// and the admin's defaults (Settings).
 //
 // Each method is one transaction. Times are kept with at least millisecond
 // precision and are returned in UTC. Implementations are safe for concurrent use.
@@ -80,6 +81,8 @@ type Store interface {
 	Accounts
 	Workshops
 	Retention
+	Research
+	Settings
 	ClassView
 }
 
@@ -117,8 +120,12 @@ type Run struct {
 	State        State
 	ErrorCode    string
 	ErrorMessage string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Owner is the replica executing the run while it is queued or
+	// running; empty for a single process (docs/deploy.md, "How replicas
+	// cooperate").
+	Owner     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// FinishedAt is set once the run reached a final state.
 	FinishedAt *time.Time
 	// Stage holds the stage results, ordered by stage number (filled by GetRun).
@@ -190,4 +197,30 @@ type Upload struct {
 	Width     int
 	Height    int
 	CreatedAt time.Time
+}
+
+// Replicas is what the server replicas sharing one store know of each other
+// (docs/deploy.md, "How replicas cooperate"): each renews a lease, and a
+// survivor ends the runs of a replica whose lease ran out. Times are the
+// store's clock, so the replicas' clocks may differ. The PostgreSQL store
+// implements it; a SQLite store serves one process and needs none.
+type Replicas interface {
+	// Beat renews the lease of replica id. It reports whether the replica
+	// had one: false on its first beat, and after survivors declared it dead
+	// and removed it (its runs are interrupted).
+	Beat(ctx context.Context, id string) (bool, error)
+	// Leave removes replica id's lease: a clean stop.
+	Leave(ctx context.Context, id string) error
+	// InterruptOrphans ends, as InterruptUnfinished does, every queued or
+	// running run whose owner has no lease renewed within ttl (or none at
+	// all), and removes such leases once they own no unfinished run. It
+	// returns the ids it changed.
+	InterruptOrphans(ctx context.Context, ttl time.Duration, now time.Time, end EndFunc) ([]string, error)
+	// RequestCancel records that run id is to be cancelled and tells the
+	// replica executing it. An unknown run is ErrNotFound, a final one
+	// ErrConflict.
+	RequestCancel(ctx context.Context, id string) error
+	// CancelRequests returns the unfinished runs of owner whose cancel was
+	// requested: what the owner checks when it may have missed the news.
+	CancelRequests(ctx context.Context, owner string) ([]string, error)
 }

@@ -64,10 +64,17 @@ func (s *Supervisor) Ensure(ctx context.Context, onStarting func(detail string))
 	if !r.ok() && s.cfg.AutoStart {
 		open = s.listening(ctx)
 	}
+	lock, err := s.tryStartLock(ctx, r, open)
+	if err != nil {
+		return err
+	}
 
 	s.mu.Lock()
-	a, err := s.decide(began, r, open)
+	a, err := s.decide(began, r, open, &lock)
 	s.mu.Unlock()
+	if lock.release != nil {
+		lock.release() // taken but not needed: someone else's start, a backoff
+	}
 	if a == nil {
 		return err
 	}
@@ -75,8 +82,9 @@ func (s *Supervisor) Ensure(ctx context.Context, onStarting func(detail string))
 }
 
 // decide acts on a probe result: nil when healthy, an error, or the attempt
-// to wait for. The caller holds s.mu.
-func (s *Supervisor) decide(began time.Time, r probeResult, open []string) (*attempt, error) {
+// to wait for. A start it launches takes over lock's release (set to nil).
+// The caller holds s.mu.
+func (s *Supervisor) decide(began time.Time, r probeResult, open []string, lock *lockResult) (*attempt, error) {
 	switch {
 	case s.closed:
 		return nil, ErrClosed
@@ -113,12 +121,16 @@ func (s *Supervisor) decide(began time.Time, r probeResult, open []string) (*att
 	if strings.TrimSpace(s.cfg.StartCommand) == "" {
 		return nil, fmt.Errorf("%w (%s) and SWARMUI_START_COMMAND is not set, so it cannot be started", ErrNotRunning, r.detail())
 	}
-	p, err := s.launch()
+	if lock.other {
+		return s.beginOther(r), nil
+	}
+	p, err := s.launch(lock.release)
 	if err != nil {
 		serr := &startError{reason: err.Error()}
 		s.failed(serr)
-		return nil, serr
+		return nil, serr // the caller gives the lock back
 	}
+	lock.release = nil // p's now: its reaper gives it back
 	s.proc = p
 	s.status.PID = p.pid
 	s.status.Starts++

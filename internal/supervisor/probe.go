@@ -55,8 +55,12 @@ func (s *Supervisor) probe(ctx context.Context) probeResult {
 }
 
 // probeSwarm asks SwarmUI for a new session: POST /API/GetNewSession with
-// body {} must answer 200 with a JSON session_id.
+// body {} must answer 200 with a JSON session_id. A machine without
+// SwarmUI (Config.SwarmURL empty: a standalone ComfyUI) passes.
 func (s *Supervisor) probeSwarm(ctx context.Context) error {
+	if s.cfg.SwarmURL == "" {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProbeTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,

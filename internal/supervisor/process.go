@@ -17,12 +17,17 @@ type process struct {
 	out  *os.File      // read end of the output pipe, owned by the reaper
 	done chan struct{} // closed once the leader exited and was reaped
 	exit string        // how it ended, valid after done is closed
+	// release gives back the start lock taken for this process (nil
+	// without one); the reaper calls it once the process ended or the
+	// supervisor detached from it.
+	release func()
 }
 
 // launch runs `sh -c StartCommand` in a new process group with stdout and
 // stderr going into a bounded tail buffer. It is not tied to any request
-// context. The caller holds s.mu and has checked that s is not closed.
-func (s *Supervisor) launch() (*process, error) {
+// context. release, if not nil, gives back the start lock taken for it
+// once it ends. The caller holds s.mu and has checked that s is not closed.
+func (s *Supervisor) launch(release func()) (*process, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("create output pipe: %w", err)
@@ -37,10 +42,11 @@ func (s *Supervisor) launch() (*process, error) {
 		return nil, fmt.Errorf("run sh -c: %w", err)
 	}
 	p := &process{
-		pid:  cmd.Process.Pid,
-		tail: newTailBuffer(s.cfg.TailBytes),
-		out:  r,
-		done: make(chan struct{}),
+		pid:     cmd.Process.Pid,
+		tail:    newTailBuffer(s.cfg.TailBytes),
+		out:     r,
+		done:    make(chan struct{}),
+		release: release,
 	}
 	// We reap with wait4 ourselves so the reaper can stop without the child
 	// exiting; the os.Process handle is not needed any more.
@@ -80,6 +86,7 @@ func (s *Supervisor) reap(p *process, readDone <-chan struct{}) {
 		case <-s.stop:
 			p.out.Close() // unblocks the output reader; the process keeps running
 			<-readDone
+			p.giveBack()
 			return
 		case <-tick.C:
 		}
@@ -110,7 +117,15 @@ func (s *Supervisor) reap(p *process, readDone <-chan struct{}) {
 	}
 	s.mu.Unlock()
 	s.log.Info("supervisor: SwarmUI process ended", "pid", p.pid, "exit", p.exit)
+	p.giveBack()
 	close(p.done)
+}
+
+// giveBack releases the start lock held for p, if any.
+func (p *process) giveBack() {
+	if p.release != nil {
+		p.release()
+	}
 }
 
 // describeExit turns a wait status into words.

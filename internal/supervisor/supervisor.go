@@ -71,7 +71,7 @@ var (
 // Config configures a Supervisor. Zero durations and sizes take the defaults
 // above; cmd/ai4artsed reads the SWARMUI_* settings into it.
 type Config struct {
-	SwarmURL string // SwarmUI base URL, e.g. http://127.0.0.1:7801
+	SwarmURL string // SwarmUI base URL, e.g. http://127.0.0.1:7801; empty for a standalone ComfyUI
 	ComfyURL string // ComfyUI base URL, e.g. http://127.0.0.1:7821
 	// AutoStart allows Ensure to start the backend when it is down.
 	AutoStart bool
@@ -89,6 +89,10 @@ type Config struct {
 	TailBytes  int // how much of the process output to keep for errors
 	Logger     *slog.Logger
 	HTTPClient *http.Client // probe client; per-probe timeouts come from contexts
+	// StartLock, when set, is taken before every start: of several servers
+	// sharing the machine only its holder starts SwarmUI, the others wait
+	// for it to answer. The holder keeps it while its process lives.
+	StartLock StartLock
 }
 
 // State is the supervisor's view of the backend.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/sim/simstat"
 )
 
 // Options configures a simulated ComfyUI.
@@ -87,6 +89,7 @@ type Server struct {
 	interrupted []string
 	clients     map[string]*wsClient
 	wsWG        sync.WaitGroup
+	busy        simstat.Busy // time the worker ran a prompt
 }
 
 // New starts a simulator with its worker goroutine.
@@ -211,6 +214,9 @@ func (s *Server) UseCheckpoint(name string) time.Duration {
 	s.ckptLoads++
 	return s.opts.CheckpointLoadDelay
 }
+
+// Busy returns how long the worker ran prompts.
+func (s *Server) Busy() time.Duration { return s.busy.Total() }
 
 // CheckpointLoads returns how many times a checkpoint was loaded.
 func (s *Server) CheckpointLoads() int {

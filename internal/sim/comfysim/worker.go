@@ -84,7 +84,9 @@ func (s *Server) worker() {
 				return
 			}
 		}
+		s.busy.Begin()
 		s.execute(j)
+		s.busy.End()
 		if s.ctx.Err() != nil {
 			return
 		}

@@ -34,11 +34,14 @@ type job struct {
 	start      time.Time
 	first      time.Time // first token out
 	tokens     []string
-	doneReason string // "stop" or "length"
-	promptSize int    // prompt token count after truncation
-	thinking   bool   // tokens go out as thinking text
-	running    bool   // holds a parallel slot
+	doneReason string        // "stop" or "length"
+	promptSize int           // prompt token count after truncation
+	thinking   bool          // tokens go out as thinking text
+	running    bool          // holds a parallel slot
+	loadWait   time.Duration // time spent waiting for the model to load
 	keepAlive  json.RawMessage
+	closed     bool // counted out of the open requests (see close)
+	busy       bool // counted in Busy until close
 }
 
 // jobSpec is what a handler knows about a generation request.
@@ -100,7 +103,9 @@ func (j *job) acquire(ctx context.Context) error {
 	j.s.maxInFlight = max(j.s.maxInFlight, j.s.inFlight)
 	j.s.reqs[j.idx].Running = now
 	j.s.mu.Unlock()
-	return j.s.load(ctx, j.model, j.keepAlive)
+	err := j.s.load(ctx, j.model, j.keepAlive)
+	j.loadWait = time.Since(now)
+	return err
 }
 
 // pace waits for a slot, then emits the tokens with the configured delays.
@@ -108,6 +113,10 @@ func (j *job) acquire(ctx context.Context) error {
 // errRepeatCut at the repeated-token cutoff, or the context's error (or a
 // write error) when the client went away.
 func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) error {
+	// Busy from arrival: a generation waits for a slot only while others
+	// hold every slot, so the machine is busy either way.
+	j.s.busy.Begin()
+	j.busy = true
 	if err := j.acquire(ctx); err != nil {
 		return err
 	}
@@ -148,12 +157,29 @@ func (j *job) pace(ctx context.Context, emit func(i int, tok string) error) erro
 	return nil
 }
 
+// close counts the generation out of the open requests and the busy
+// time. A stream calls it before its final frame: a client may start its
+// next request as soon as it has that frame, before finish runs.
+func (j *job) close() {
+	j.s.mu.Lock()
+	closed := j.closed
+	j.closed = true
+	if !closed {
+		j.s.open--
+	}
+	j.s.mu.Unlock()
+	if !closed && j.busy {
+		j.s.busy.End()
+	}
+}
+
 // finish records how the generation ended, frees its slot and logs it. It
 // must be called once for every generation.
 func (j *job) finish(path string, err error) {
 	now := time.Now()
 	failed, cut := errors.Is(err, errFailed), errors.Is(err, errRepeatCut)
 	cancelled := err != nil && !failed && !cut
+	j.close()
 	j.s.mu.Lock()
 	if j.running {
 		j.s.inFlight--
@@ -195,12 +221,14 @@ func (j *job) metrics() metrics {
 	if first.IsZero() {
 		first = end
 	}
+	// As Ollama does, load_duration is the time the model took to load
+	// (about nothing when it was loaded already).
 	wait := first.Sub(j.start)
 	return metrics{
 		TotalDuration:      int64(end.Sub(j.start)) + 1,
-		LoadDuration:       int64(wait/2) + 1,
+		LoadDuration:       int64(j.loadWait) + 1,
 		PromptEvalCount:    j.promptSize,
-		PromptEvalDuration: int64(wait-wait/2) + 1,
+		PromptEvalDuration: int64(max(wait-j.loadWait, 0)) + 1,
 		EvalCount:          len(j.tokens),
 		EvalDuration:       int64(end.Sub(first)) + 1,
 	}

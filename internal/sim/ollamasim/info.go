@@ -109,6 +109,22 @@ func (s *Server) handlePs(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"models": models})
 }
 
+// handleOpenAIModels lists the models as the OpenAI-compatible
+// GET /v1/models does.
+func (s *Server) handleOpenAIModels(w http.ResponseWriter, r *http.Request) {
+	type model struct {
+		ID      string `json:"id"`
+		Object  string `json:"object"`
+		Created int64  `json:"created"`
+		OwnedBy string `json:"owned_by"`
+	}
+	data := []model{}
+	for _, name := range s.opts.Models {
+		data = append(data, model{ID: fullName(name), Object: "model", Created: 1700000000, OwnedBy: "library"})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
+}
+
 // details describes a model as /api/tags and /api/ps do.
 func (s *Server) details(name string) tagDetails {
 	family := strings.TrimRightFunc(strings.SplitN(name[strings.LastIndex(name, "/")+1:], ":", 2)[0], func(r rune) bool {

@@ -2,10 +2,13 @@ package ollamasim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -66,4 +69,45 @@ func psNames(t *testing.T, url string) []string {
 		out = append(out, m.Name)
 	}
 	return out
+}
+
+// TestBusyAndMaxRequests: three generations at once are three open
+// requests whatever Parallel says; the machine is busy for the union of
+// their running time: at least three delays one after another when they
+// run serially, at least one when they run together, never longer than
+// the wall time.
+func TestBusyAndMaxRequests(t *testing.T) {
+	const delay = 100 * time.Millisecond
+	for _, tt := range []struct {
+		parallel int
+		minBusy  time.Duration
+	}{{1, 3 * delay}, {-1, delay}} {
+		sim := New(Options{Models: []string{"m"}, Parallel: tt.parallel, FirstTokenDelay: delay})
+		srv := httptest.NewServer(sim)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				body := `{"model":"m","stream":false,"messages":[{"role":"user","content":"hi"}]}`
+				resp, err := http.Post(srv.URL+"/api/chat", "application/json", strings.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			})
+			if err := sim.WaitRequests(context.Background(), len(sim.Requests())+1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wg.Wait()
+		wall := time.Since(start)
+		srv.Close()
+		if got := sim.MaxRequests(); got != 3 {
+			t.Errorf("parallel %d: max requests %d, want 3", tt.parallel, got)
+		}
+		if busy := sim.Busy(); busy < tt.minBusy || busy > wall {
+			t.Errorf("parallel %d: busy %v, want %v..%v", tt.parallel, busy, tt.minBusy, wall)
+		}
+	}
 }

@@ -190,6 +190,7 @@ func (s *Server) serveNative(w http.ResponseWriter, r *http.Request, n native, c
 		}
 		return flush(w)
 	})
+	j.close()
 	switch {
 	case errors.Is(err, errFailed):
 		_ = enc.Encode(map[string]string{"error": failMessage})

@@ -204,6 +204,7 @@ func (s *Server) handleOpenAI(w http.ResponseWriter, r *http.Request) {
 		}
 		return send(chunk(d, nil))
 	})
+	j.close()
 	switch {
 	case errors.Is(err, errFailed):
 		_ = send(map[string]any{"error": oaError(http.StatusInternalServerError, failMessage)})

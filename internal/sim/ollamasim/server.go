@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ai4artsed/ai4artsed/internal/sim/simstat"
 )
 
 // Version is what GET /api/version reports.
@@ -136,6 +138,9 @@ type Server struct {
 	inFlight    int
 	maxInFlight int
 	waiting     int
+	open        int                  // generations not yet closed (job.close)
+	maxRequests int                  // most open generations at once
+	busy        simstat.Busy         // time with a generation under way
 	loaded      map[string]time.Time // model → expiry, for /api/ps
 	lastUsed    map[string]time.Time // model → last generation start, for eviction
 	readyAt     map[string]time.Time // model → when its current load ends
@@ -185,6 +190,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/chat", s.handleChat)
 	mux.HandleFunc("POST /api/generate", s.handleGenerate)
 	mux.HandleFunc("POST /v1/chat/completions", s.handleOpenAI)
+	mux.HandleFunc("GET /v1/models", s.handleOpenAIModels)
 	return mux
 }
 
@@ -231,6 +237,21 @@ func (s *Server) MaxInFlight() int {
 	return s.maxInFlight
 }
 
+// MaxRequests returns the most generations the server had at once,
+// waiting for a Parallel slot or running, until each sent its last
+// frame: the calls its clients had open.
+func (s *Server) MaxRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxRequests
+}
+
+// Busy returns how long at least one generation was under way (model
+// loads included), until each sent its last frame.
+func (s *Server) Busy() time.Duration {
+	return s.busy.Total()
+}
+
 // WaitRequests blocks until at least n requests have been recorded or ctx
 // ends.
 func (s *Server) WaitRequests(ctx context.Context, n int) error {
@@ -257,6 +278,8 @@ func (s *Server) record(rec Recorded, waiting bool) int {
 	defer s.mu.Unlock()
 	if waiting {
 		s.waiting++
+		s.open++
+		s.maxRequests = max(s.maxRequests, s.open)
 	}
 	s.reqs = append(s.reqs, rec)
 	close(s.arrived)

@@ -209,7 +209,7 @@ func TestStatusAndBackends(t *testing.T) {
 
 func TestLatencyAndQueue(t *testing.T) {
 	const step = 20 * time.Millisecond
-	_, ts := newSim(t, swarmsim.Options{Comfy: comfysim.Options{StepDelay: step}})
+	sim, ts := newSim(t, swarmsim.Options{Comfy: comfysim.Options{StepDelay: step}})
 	c := newClient(ts)
 	req := swarm.T2IRequest{Prompt: "q", Model: "sd3.5_large", Width: 64, Height: 64, Steps: 5}
 	start := time.Now()
@@ -231,8 +231,17 @@ func TestLatencyAndQueue(t *testing.T) {
 		}
 	}
 	// One backend: two generations of 5 steps run one after the other.
-	if got, min := time.Since(start), 2*5*step; got < min {
-		t.Errorf("two queued generations took %v, want at least %v", got, min)
+	took := time.Since(start)
+	if min := 2 * 5 * step; took < min {
+		t.Errorf("two queued generations took %v, want at least %v", took, min)
+	}
+	// Both calls were open at once; the backend was busy for both runs'
+	// steps and no longer than the calls took.
+	if sim.MaxInFlight() != 2 {
+		t.Errorf("max in flight %d, want 2", sim.MaxInFlight())
+	}
+	if busy := sim.Busy(); busy < 2*5*step || busy > took {
+		t.Errorf("busy %v, want %v..%v", busy, 2*5*step, took)
 	}
 }
 

@@ -144,7 +144,9 @@ func (s *Server) run(reqCtx context.Context, session string, p t2iParams, hooks 
 	if !acquired {
 		return nil, nil, noImagesError
 	}
+	s.busy.Begin()
 	defer func() {
+		s.busy.End()
 		s.mu.Lock()
 		s.live--
 		s.mu.Unlock()

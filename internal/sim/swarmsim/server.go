@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/sim/comfysim"
+	"github.com/ai4artsed/ai4artsed/internal/sim/simstat"
 )
 
 // Options configures a simulated SwarmUI.
@@ -87,6 +88,7 @@ type Server struct {
 	maxFlight  int // most such calls at once
 	gens       map[int]*generation
 	genID      int
+	busy       simstat.Busy // time a generation held the backend
 }
 
 // generation is a running or waiting GenerateText2Image call.
@@ -190,6 +192,10 @@ func (s *Server) InFlight() int {
 	defer s.mu.Unlock()
 	return s.inFlight
 }
+
+// Busy returns how long a GenerateText2Image call held the ComfyUI
+// backend: checkpoint switches and sampler steps.
+func (s *Server) Busy() time.Duration { return s.busy.Total() }
 
 // MaxInFlight returns the most GenerateText2Image calls served at once.
 func (s *Server) MaxInFlight() int {

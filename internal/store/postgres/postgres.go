@@ -32,9 +32,14 @@ import (
 type DB struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// channel is the schema's notification channel (notify.go).
+	channel string
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store    = (*DB)(nil)
+	_ store.Replicas = (*DB)(nil)
+)
 
 // Open connects to the database at url, a PostgreSQL connection URL or
 // key/value string as pgx understands it (pool settings such as
@@ -66,7 +71,12 @@ func open(ctx context.Context, cfg *pgxpool.Config, migrations fs.FS) (*DB, erro
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool, now: time.Now}, nil
+	db := &DB{pool: pool, now: time.Now}
+	if err := pool.QueryRow(ctx, sqlChannel).Scan(&db.channel); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: notification channel: %w", err)
+	}
+	return db, nil
 }
 
 // Close closes every connection of the pool, waiting for those in use to

@@ -28,7 +28,10 @@ func (db *DB) DeleteOlderThan(ctx context.Context, before time.Time) ([]store.Fi
 			}
 		}
 		orphans, err = unreferenced(ctx, tx, candidates)
-		return err
+		if err != nil {
+			return err
+		}
+		return deleteOrphanBlobs(ctx, tx, orphans)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delete older than %s: %w", before, err)
@@ -59,7 +62,10 @@ func (db *DB) DeleteWorkshopData(ctx context.Context, id string) ([]store.File, 
 			return err
 		}
 		orphans, err = unreferenced(ctx, tx, candidates)
-		return err
+		if err != nil {
+			return err
+		}
+		return deleteOrphanBlobs(ctx, tx, orphans)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delete data of workshop %q: %w", id, err)
@@ -103,4 +109,20 @@ func unreferenced(ctx context.Context, tx pgx.Tx, fs []store.File) ([]store.File
 		}
 	}
 	return out, nil
+}
+
+// deleteOrphanBlobs deletes the media_blobs rows of fs (media kept in the
+// database) in the transaction that deleted their last rows, so deleted
+// rows and deleted bytes commit together (docs/privacy.md). With media in
+// a directory the table is empty and this deletes nothing.
+func deleteOrphanBlobs(ctx context.Context, tx pgx.Tx, fs []store.File) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	hashes := make([]string, len(fs))
+	for i, f := range fs {
+		hashes[i] = f.Hash
+	}
+	_, err := tx.Exec(ctx, sqlDeleteOrphanBlobs, hashes)
+	return err
 }

@@ -14,8 +14,8 @@ import (
 const (
 	// sqlCreateRun inserts a run; a duplicate id fails the primary key.
 	sqlCreateRun = `INSERT INTO runs
-		(id, client_id, stages, lang, input, state, error_code, error_message, created_at, updated_at, finished_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+		(id, client_id, stages, lang, input, state, error_code, error_message, created_at, updated_at, finished_at, owner)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 
 	// sqlSetStateOpen moves a run that is still queued or running; it
 	// changes no row when the run is missing or final (see SetRunState).
@@ -24,7 +24,7 @@ const (
 		string(store.StateQueued) + `', '` + string(store.StateRunning) + `')`
 
 	sqlGetRun = `SELECT id, client_id, stages, lang, input, state,
-		error_code, error_message, created_at, updated_at, finished_at FROM runs WHERE id = $1`
+		error_code, error_message, created_at, updated_at, finished_at, owner FROM runs WHERE id = $1`
 )
 
 // CreateRun implements store.Store.
@@ -50,7 +50,7 @@ func (db *DB) CreateRun(ctx context.Context, r *store.Run) error {
 	}
 	_, err = db.pool.Exec(ctx, sqlCreateRun,
 		r.ID, r.ClientID, r.Stages, r.Lang, input, string(r.State), r.ErrorCode, r.ErrorMessage,
-		r.CreatedAt, r.UpdatedAt, r.FinishedAt)
+		r.CreatedAt, r.UpdatedAt, r.FinishedAt, r.Owner)
 	if err != nil {
 		return fmt.Errorf("postgres: create run %s: %w", r.ID, mapErr(err))
 	}
@@ -131,7 +131,7 @@ func scanRun(row pgx.Row) (*store.Run, error) {
 		state string
 	)
 	err := row.Scan(&r.ID, &r.ClientID, &r.Stages, &r.Lang, &input, &state,
-		&r.ErrorCode, &r.ErrorMessage, &r.CreatedAt, &r.UpdatedAt, &r.FinishedAt)
+		&r.ErrorCode, &r.ErrorMessage, &r.CreatedAt, &r.UpdatedAt, &r.FinishedAt, &r.Owner)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}

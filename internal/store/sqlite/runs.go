@@ -32,7 +32,7 @@ func (db *DB) CreateRun(ctx context.Context, r *store.Run) error {
 	}
 	_, err = db.st.createRun.ExecContext(ctx,
 		r.ID, r.ClientID, r.Stages, r.Lang, input, string(r.State), r.ErrorCode, r.ErrorMessage,
-		formatTime(r.CreatedAt), formatTime(r.UpdatedAt), formatTimePtr(r.FinishedAt))
+		formatTime(r.CreatedAt), formatTime(r.UpdatedAt), formatTimePtr(r.FinishedAt), r.Owner)
 	if isUniqueViolation(err) {
 		err = store.ErrConflict
 	}
@@ -113,7 +113,9 @@ func (db *DB) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	return r, nil
 }
 
-func scanRun(row *sql.Row) (*store.Run, error) {
+// scanRun reads one row of run columns (sqlGetRun's) from a *sql.Row or
+// *sql.Rows.
+func scanRun(row interface{ Scan(...any) error }) (*store.Run, error) {
 	var (
 		r                store.Run
 		input, finished  sql.NullString
@@ -121,7 +123,7 @@ func scanRun(row *sql.Row) (*store.Run, error) {
 		created, updated string
 	)
 	err := row.Scan(&r.ID, &r.ClientID, &r.Stages, &r.Lang, &input, &state,
-		&r.ErrorCode, &r.ErrorMessage, &created, &updated, &finished)
+		&r.ErrorCode, &r.ErrorMessage, &created, &updated, &finished, &r.Owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}

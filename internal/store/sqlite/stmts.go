@@ -28,8 +28,8 @@ const (
 
 	// sqlCreateRun inserts a run; a duplicate id fails the primary key.
 	sqlCreateRun = `INSERT INTO runs
-		(id, client_id, stages, lang, input, state, error_code, error_message, created_at, updated_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(id, client_id, stages, lang, input, state, error_code, error_message, created_at, updated_at, finished_at, owner)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	// sqlSetStateOpen moves a run that is still queued or running; it changes
 	// no row when the run is missing or final (see SetRunState's slow path).
@@ -46,7 +46,7 @@ const (
 		WHERE r.id = ? ORDER BY e.seq`
 
 	sqlGetRun = `SELECT id, client_id, stages, lang, input, state,
-		error_code, error_message, created_at, updated_at, finished_at FROM runs WHERE id = ?`
+		error_code, error_message, created_at, updated_at, finished_at, owner FROM runs WHERE id = ?`
 
 	sqlStagesOfRun = `SELECT stage, name, status, text, verdict, model, backend, detail,
 		started_at, finished_at FROM stages WHERE run_id = ? ORDER BY stage`

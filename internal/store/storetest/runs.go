@@ -10,9 +10,10 @@ import (
 
 func testCreateGet(t *testing.T, s store.Store) {
 	want := newRun("r1", store.StateQueued)
+	want.Owner = "replica-a"
 	mustCreate(t, s, want)
 	got := mustGet(t, s, "r1")
-	if got.ID != want.ID || got.ClientID != want.ClientID || got.Stages != want.Stages ||
+	if got.ID != want.ID || got.ClientID != want.ClientID || got.Stages != want.Stages || got.Owner != want.Owner ||
 		got.Lang != want.Lang || got.State != want.State || got.ErrorCode != "" || got.ErrorMessage != "" {
 		t.Errorf("GetRun = %+v, want %+v", got, want)
 	}

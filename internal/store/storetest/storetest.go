@@ -47,6 +47,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Devices", testDevices},
 		{"DeleteOlderThan", testDeleteOlderThan},
 		{"DeleteWorkshopData", testDeleteWorkshopData},
+		{"WorkshopRuns", testWorkshopRuns},
+		{"Settings", testSettings},
 		{"ClassRuns", testClassRuns},
 	}
 	for _, tt := range tests {

@@ -134,6 +134,12 @@ export const pauseWorkshop = (id, message) => request("POST", wsPath(id) + "/pau
 export const resumeWorkshop = (id) => request("POST", wsPath(id) + "/resume");
 export const deleteWorkshop = (id) => request("DELETE", wsPath(id));
 export const deleteWorkshopData = (id) => request("DELETE", wsPath(id) + "/data");
+
+/** getBackends lists the LLM and image services and their state. */
+export const getBackends = () => request("GET", "/api/backends").then((d) => d.backends);
+// The admin's settings (docs/api.md, "Admin settings").
+export const getAdminSettings = () => request("GET", "/api/admin/settings");
+export const putAdminSettings = (body) => request("PUT", "/api/admin/settings", body);
 /** qrURL is the PNG of a workshop's join link as a QR code. */
 export const qrURL = (id) => wsPath(id) + "/qr";
 /** exportURL is the zip of a workshop's research record. */

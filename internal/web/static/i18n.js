@@ -47,10 +47,14 @@ export function browserLang() {
   return null;
 }
 
-/** translateStatic fills data-i18n (text), data-i18n-label (aria-label) and data-i18n-placeholder. */
+/**
+ * translateStatic fills data-i18n (text), data-i18n-label (aria-label) and
+ * data-i18n-placeholder, and the title from the key in the html element's
+ * data-i18n-title (default "title").
+ */
 export function translateStatic(root) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
-  document.title = t("title");
+  document.title = t(document.documentElement.dataset.i18nTitle || "title");
 }

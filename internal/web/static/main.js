@@ -33,6 +33,8 @@ function generationBody(text, output) {
     interception: s.config && s.config !== OWN_RULES ? s.config : undefined,
     output,
     uploads: uploadIds(output),
+    // the interception run this text came from: the research record links them
+    source_run: s.interceptionRun || undefined,
   };
 }
 

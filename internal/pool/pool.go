@@ -1,0 +1,354 @@
+// Package pool routes calls over several machines of one sort: the LLM
+// machines (Ollama, OpenAI-compatible) or the image machines (SwarmUI,
+// ComfyUI). It keeps each machine's health, the models it has and has
+// loaded, the calls routed to it and measured call and load times, and
+// picks the machine of each call by one rule (docs/backends.md,
+// "Routing"):
+//
+//  1. only healthy machines that have the model (when none has it, the
+//     machines that have it; when none has it at all, every machine);
+//  2. the lowest estimated finish: work queued ahead per slot + this
+//     call's work + a load when the model will not be the loaded one
+//     (counted twice when the machine has a line: the switch back);
+//  3. ties: the machine where the model is loaded, then one whose load
+//     evicts nothing, then the first listed.
+//
+// Durations are moving averages per machine and model (falling back to
+// the model on any machine, then to any call), seeded with Defaults. With PolicyRoundRobin step 2 and 3 are replaced by taking the
+// machines in turn: the baseline of the class benchmark.
+//
+// The package does no I/O: probes come in through Report and Fail, the
+// caller's health loop (Run) calls a probe function.
+package pool
+
+import (
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Policy is how calls are routed (AI4ARTSED_ROUTING).
+type Policy string
+
+// Routing policies.
+const (
+	// PolicyModels routes by model availability, loaded models and the
+	// estimated finish (the default).
+	PolicyModels Policy = "models"
+	// PolicyRoundRobin takes the healthy machines that have the model in
+	// turn, ignoring loaded models and queues: a baseline only.
+	PolicyRoundRobin Policy = "round-robin"
+)
+
+// Machine is one machine of a pool.
+type Machine struct {
+	Name  string
+	Slots int // calls at once; below 1 means 1
+	// Models, when set, are the only models routed to the machine.
+	Models []string
+	Labels []string
+	// Capacity is how many models the machine holds loaded at once; 0
+	// learns it from probes (the most Loaded ever listed, at least 1).
+	Capacity int
+}
+
+// Defaults seed the estimates of a machine and model not yet measured.
+type Defaults struct {
+	Call time.Duration // one call's work
+	Load time.Duration // loading a model
+}
+
+// Config configures a Pool.
+type Config struct {
+	Machines []Machine
+	Policy   Policy // "" means PolicyModels
+	Defaults Defaults
+	// Canon maps a model name to the form machines report (Ollama adds
+	// ":latest" to a name without tag); nil keeps names as they are.
+	Canon func(string) string
+	// OnDown is called, outside the pool's lock, when a machine leaves
+	// the pool: the caller moves the calls waiting for it.
+	OnDown func(machine string)
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Pool is the routing state of a set of machines. Safe for concurrent use.
+type Pool struct {
+	cfg   Config
+	log   *slog.Logger
+	stats *stats
+
+	mu       sync.Mutex
+	machines []*state
+	rr       int
+}
+
+// state is what the pool knows of one machine.
+type state struct {
+	Machine
+	up         bool
+	checked    bool
+	detail     string
+	checkedAt  time.Time
+	configured map[string]bool // nil: any model
+	has        map[string]bool // from probes; nil: unknown
+	loaded     []string        // from the last probe that listed them
+	recent     []string        // models routed here since, oldest first
+	capacity   int
+	pending    []*Call
+	downs      int // times the machine left the pool
+}
+
+// New returns a pool of cfg.Machines; every machine counts as healthy
+// until a probe says otherwise.
+func New(cfg Config) *Pool {
+	if cfg.Policy == "" {
+		cfg.Policy = PolicyModels
+	}
+	if cfg.Canon == nil {
+		cfg.Canon = func(s string) string { return s }
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Defaults.Call <= 0 {
+		cfg.Defaults.Call = 5 * time.Second
+	}
+	if cfg.Defaults.Load <= 0 {
+		cfg.Defaults.Load = 15 * time.Second
+	}
+	p := &Pool{cfg: cfg, log: cfg.Logger, stats: newStats(cfg.Defaults)}
+	for _, m := range cfg.Machines {
+		m.Slots = max(m.Slots, 1)
+		s := &state{Machine: m, up: true, detail: "not checked yet", capacity: max(m.Capacity, 1)}
+		if m.Models != nil {
+			s.configured = map[string]bool{}
+			for _, name := range m.Models {
+				s.configured[cfg.Canon(name)] = true
+			}
+		}
+		p.machines = append(p.machines, s)
+	}
+	return p
+}
+
+// Policy returns the routing policy.
+func (p *Pool) Policy() Policy { return p.cfg.Policy }
+
+// Names lists the machines in order.
+func (p *Pool) Names() []string {
+	out := make([]string, len(p.machines))
+	for i, s := range p.machines {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// Call is one call routed to a machine. The caller reports when it got a
+// slot (Start) and how it ended (Finish), or that it left without running
+// (Abort). Each is safe to call once; later calls do nothing.
+type Call struct {
+	p       *Pool
+	m       *state
+	Machine string // the machine's name
+	Model   string // as given to Route
+	// Work and Load are the estimates the route was chosen with; Load is 0
+	// when the model was expected to be loaded there.
+	Work, Load time.Duration
+	started    time.Time
+	done       bool
+	downs      int // the machine's downs when routed
+}
+
+// Stale reports whether the call's machine left the pool since the call
+// was routed: the caller should route it again.
+func (c *Call) Stale() bool {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	return c.m.downs != c.downs
+}
+
+// Route picks the machine for a call of model, never one named in avoid
+// (unless every machine is), and counts the call as queued there.
+func (p *Pool) Route(model string, avoid ...string) *Call {
+	model = p.cfg.Canon(model)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.cfg.Now()
+	cands := p.candidatesLocked(model, avoid)
+	var best *state
+	var bestFinish, bestWork, bestLoad time.Duration
+	bestLoaded, bestFree := false, false
+	if p.cfg.Policy == PolicyRoundRobin {
+		best = cands[p.rr%len(cands)]
+		p.rr++
+		bestWork, bestLoad, bestLoaded = p.costLocked(best, model)
+	} else {
+		for _, s := range cands {
+			work, load, loaded := p.costLocked(s, model)
+			finish := s.aheadLocked(now) + work + load + p.displaceLocked(s, loaded)
+			free := len(s.willHoldLocked()) < s.capacity // a load evicts nothing
+			better := best == nil || finish < bestFinish ||
+				finish == bestFinish && (loaded && !bestLoaded || loaded == bestLoaded && free && !bestFree)
+			if better {
+				best, bestFinish, bestWork, bestLoad, bestLoaded, bestFree = s, finish, work, load, loaded, free
+			}
+		}
+	}
+	c := &Call{p: p, m: best, Machine: best.Name, Model: model, Work: bestWork, Load: bestLoad, downs: best.downs}
+	best.pending = append(best.pending, c)
+	best.recent = append(best.recent, model)
+	if len(best.recent) > 64 {
+		best.recent = slices.Clone(best.recent[len(best.recent)-32:])
+	}
+	return c
+}
+
+// candidatesLocked applies step 1 of the rule.
+func (p *Pool) candidatesLocked(model string, avoid []string) []*state {
+	var healthy, having, all []*state
+	for _, s := range p.machines {
+		if slices.Contains(avoid, s.Name) {
+			continue
+		}
+		all = append(all, s)
+		if s.hasLocked(model) {
+			having = append(having, s)
+			if s.up {
+				healthy = append(healthy, s)
+			}
+		}
+	}
+	switch {
+	case len(healthy) > 0:
+		return healthy
+	case len(having) > 0:
+		return having
+	case len(all) > 0:
+		return all
+	}
+	return slices.Clone(p.machines)
+}
+
+// hasLocked reports whether the machine has model (or may have it: its
+// model list is not known yet).
+func (s *state) hasLocked(model string) bool {
+	if s.configured != nil && !s.configured[model] {
+		return false
+	}
+	return s.has == nil || s.has[model]
+}
+
+// costLocked estimates this call's work on s and the load it needs; loaded
+// tells whether the model will be the loaded one when the call runs.
+func (p *Pool) costLocked(s *state, model string) (work, load time.Duration, loaded bool) {
+	work = p.stats.call(s.Name, model)
+	if slices.Contains(s.willHoldLocked(), model) {
+		return work, 0, true
+	}
+	return work, p.stats.load(s.Name, model), false
+}
+
+// displaceLocked is what a load on s costs beyond itself: when s has a
+// line of calls, the load breaks up its run of one model, and the next
+// call of that model routed there pays a load back. Counting it keeps
+// the pool from switching two machines back and forth when both lines
+// are long.
+func (p *Pool) displaceLocked(s *state, loaded bool) time.Duration {
+	if loaded || len(s.pending) == 0 || len(s.recent) == 0 {
+		return 0
+	}
+	return p.stats.load(s.Name, s.recent[len(s.recent)-1])
+}
+
+// willHoldLocked lists the models loaded once the calls routed to s have
+// run: the last capacity distinct models of what a probe saw loaded
+// followed by what was routed since.
+func (s *state) willHoldLocked() []string {
+	seq := append(slices.Clone(s.loaded), s.recent...)
+	var out []string
+	for i := len(seq) - 1; i >= 0 && len(out) < s.capacity; i-- {
+		if !slices.Contains(out, seq[i]) {
+			out = append(out, seq[i])
+		}
+	}
+	return out
+}
+
+// aheadLocked is the work queued on s per slot: the estimates of its
+// pending calls, less what the running ones have done.
+func (s *state) aheadLocked(now time.Time) time.Duration {
+	var sum time.Duration
+	for _, c := range s.pending {
+		est := c.Work + c.Load
+		if !c.started.IsZero() {
+			est = max(est-now.Sub(c.started), 0)
+		}
+		sum += est
+	}
+	return sum / time.Duration(s.Slots)
+}
+
+// Start records that the call got its slot and begins running.
+func (c *Call) Start() {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	if c.started.IsZero() {
+		c.started = c.p.cfg.Now()
+	}
+}
+
+// Abort takes a call that did not run (moved, cancelled while waiting,
+// failed before output) off its machine without measuring it.
+func (c *Call) Abort() {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	c.removeLocked()
+}
+
+// Finish takes the call off its machine. A call that succeeded is
+// measured: its duration from Start, less load (the load time the server
+// reported, 0 when it reports none). A load counts when the server reports
+// one over loadFloor or, without a report, when the call was routed
+// expecting a load: then the time beyond the usual work is the load.
+func (c *Call) Finish(ok bool, load time.Duration) {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	if c.done {
+		return
+	}
+	c.removeLocked()
+	if !ok || c.started.IsZero() {
+		return
+	}
+	dur := c.p.cfg.Now().Sub(c.started)
+	st, name, model := c.p.stats, c.m.Name, c.Model
+	switch {
+	case load > loadFloor:
+		st.observeLoad(name, model, load)
+		st.observeCall(name, model, max(dur-load, 0))
+	case load > 0:
+		st.observeCall(name, model, max(dur-load, 0))
+	case c.Load > 0:
+		st.observeLoad(name, model, max(dur-st.call(name, model), 0))
+	default:
+		st.observeCall(name, model, dur)
+	}
+}
+
+// loadFloor is the reported load time below which a model counts as
+// already loaded (Ollama reports a few milliseconds then).
+const loadFloor = 250 * time.Millisecond
+
+func (c *Call) removeLocked() {
+	if c.done {
+		return
+	}
+	c.done = true
+	c.m.pending = slices.DeleteFunc(c.m.pending, func(o *Call) bool { return o == c })
+}
