@@ -2,17 +2,23 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"go.uber.org/goleak"
 
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/client"
 	"github.com/ai4artsed/ai4artsed/internal/auth"
+	"github.com/ai4artsed/ai4artsed/internal/httpapi"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
@@ -69,8 +75,15 @@ func TestClassViewEndToEnd(t *testing.T) {
 	live, leave := context.WithCancel(ctx)
 	got := make(chan api.Payload, 1000)
 	ended := make(chan error, 1)
+	var (
+		rawMu sync.Mutex
+		raw   []api.Event
+	)
 	go func() {
 		ended <- client.New(base, ana).Class(live, ws.ID, func(e api.Event) error {
+			rawMu.Lock()
+			raw = append(raw, e)
+			rawMu.Unlock()
 			p, err := e.DecodeClass()
 			if err == nil {
 				got <- p
@@ -171,4 +184,47 @@ func TestClassViewEndToEnd(t *testing.T) {
 		t.Fatal("the class view did not end when the teacher left")
 	}
 	waitFor(t, "every follower to end", 5*time.Second, func() bool { return env.App.Hub.Subscribers() == 0 })
+
+	// Every class event, and the student's workshop answer, match the
+	// OpenAPI document.
+	doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _ := doc.Extensions["x-class-events"].(map[string]any)
+	check := func(what, ref string, data []byte) {
+		t.Helper()
+		schema := doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")]
+		var v any
+		if schema == nil || json.Unmarshal(data, &v) != nil {
+			t.Errorf("%s: no schema %q or not JSON", what, ref)
+			return
+		}
+		if err := schema.Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+			t.Errorf("%s %s does not match %s: %v", what, data, ref, err)
+		}
+	}
+	rawMu.Lock()
+	seen := map[api.EventType]bool{}
+	for _, e := range raw {
+		ref, _ := names[string(e.Type)].(string)
+		check("class event "+string(e.Type), ref, e.Data)
+		seen[e.Type] = true
+	}
+	rawMu.Unlock()
+	for _, typ := range api.ClassEventTypes {
+		if !seen[typ] {
+			t.Errorf("no %s class event was checked", typ)
+		}
+	}
+	resp, err := student.Get(base + "/api/workshop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /api/workshop: %d %s", resp.StatusCode, body)
+	}
+	check("GET /api/workshop", "#/components/schemas/StudentWorkshop", body)
 }

@@ -46,6 +46,12 @@ function render() {
     li.append(button(t("wsOpen"), "workshop-open", () => openClassView(w)));
     li.append(w.paused ? button(t("wsResume"), "workshop-resume", () => api.resumeWorkshop(w.id))
       : button(t("wsPause"), "workshop-pause", () => api.pauseWorkshop(w.id)));
+    const exp = document.createElement("a");
+    exp.className = "btn btn-quiet";
+    exp.href = api.exportURL(w.id);
+    exp.textContent = t("classExport");
+    exp.dataset.testid = "workshop-export";
+    li.append(exp);
     li.append(button(t("wsDeleteData"), "workshop-delete-data", async () => {
       if (confirm(t("wsConfirmData"))) await api.deleteWorkshopData(w.id);
     }));
