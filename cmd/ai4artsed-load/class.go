@@ -187,7 +187,7 @@ func playClass(ctx context.Context, o classOptions, bin, policy string, llmMachi
 	for k, v := range map[string]string{
 		"AI4ARTSED_CONFIG_DIR": filepath.Join(dir, "config"), "AI4ARTSED_SAFETY_LEVEL": "adult", "AI4ARTSED_LANGUAGE": "en",
 		"AI4ARTSED_LLM_SLOTS": strconv.Itoa(spec.LLMSlots), "AI4ARTSED_IMAGE_SLOTS": "1",
-		"AI4ARTSED_ROUTING": policy,
+		"AI4ARTSED_ROUTING":            policy,
 		"AI4ARTSED_MODEL_INTERCEPTION": "ollama/" + llmInterception, "AI4ARTSED_MODEL_TRANSLATION": "ollama/" + llmStage3,
 		"AI4ARTSED_MODEL_OPTIMIZATION": "ollama/" + llmStage3, "AI4ARTSED_MODEL_SAFETY": "ollama/" + llmSafety,
 		"AI4ARTSED_DEFAULT_OUTPUT": classOutputs[0].ID, "AI4ARTSED_QUEUE_MAX": strconv.Itoa(max(500, 4*o.Students)),
