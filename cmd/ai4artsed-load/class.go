@@ -36,7 +36,6 @@ type classOptions struct {
 	Steps         int
 	FirstToken    time.Duration
 	Token         time.Duration
-	SwitchTurns   int // 0: CkptLoad / ImageWork
 	Spread        time.Duration
 	Timeout       time.Duration
 }
@@ -65,7 +64,6 @@ func parseClassFlags(args []string, stderr io.Writer) (classOptions, error) {
 	fs.IntVar(&o.Steps, "steps", 25, "sampler steps of both image models")
 	fs.DurationVar(&o.FirstToken, "first-token", 200*time.Millisecond, "LLM time to first token (class time)")
 	fs.DurationVar(&o.Token, "token", 20*time.Millisecond, "LLM time per token (class time)")
-	fs.IntVar(&o.SwitchTurns, "switch-turns", 0, "AI4ARTSED_IMAGE_SWITCH_TURNS (0: checkpoint-load / image-work)")
 	fs.DurationVar(&o.Spread, "spread", 0, "students start at random times within this span (class time); 0: all at once")
 	fs.DurationVar(&o.Timeout, "timeout", 20*time.Minute, "give up after this long (wall time)")
 	if err := fs.Parse(args); err != nil {
@@ -90,9 +88,6 @@ func parseClassFlags(args []string, stderr io.Writer) (classOptions, error) {
 	}
 	if len(o.Policies) == 0 {
 		return o, errors.New("--policies: name at least one")
-	}
-	if o.SwitchTurns == 0 {
-		o.SwitchTurns = max(1, int((o.CkptLoad+o.ImageWork/2)/o.ImageWork))
 	}
 	return o, nil
 }
@@ -192,7 +187,7 @@ func playClass(ctx context.Context, o classOptions, bin, policy string, llmMachi
 	for k, v := range map[string]string{
 		"AI4ARTSED_CONFIG_DIR": filepath.Join(dir, "config"), "AI4ARTSED_SAFETY_LEVEL": "adult", "AI4ARTSED_LANGUAGE": "en",
 		"AI4ARTSED_LLM_SLOTS": strconv.Itoa(spec.LLMSlots), "AI4ARTSED_IMAGE_SLOTS": "1",
-		"AI4ARTSED_ROUTING": policy, "AI4ARTSED_IMAGE_SWITCH_TURNS": strconv.Itoa(o.SwitchTurns),
+		"AI4ARTSED_ROUTING":            policy,
 		"AI4ARTSED_MODEL_INTERCEPTION": "ollama/" + llmInterception, "AI4ARTSED_MODEL_TRANSLATION": "ollama/" + llmStage3,
 		"AI4ARTSED_MODEL_OPTIMIZATION": "ollama/" + llmStage3, "AI4ARTSED_MODEL_SAFETY": "ollama/" + llmSafety,
 		"AI4ARTSED_DEFAULT_OUTPUT": classOutputs[0].ID, "AI4ARTSED_QUEUE_MAX": strconv.Itoa(max(500, 4*o.Students)),
