@@ -16,11 +16,11 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/pool"
-	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/redact"
 	"github.com/ai4artsed/ai4artsed/internal/replica"
 	"github.com/ai4artsed/ai4artsed/internal/retention"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
+	"github.com/ai4artsed/ai4artsed/internal/sharedqueue"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
 	"github.com/ai4artsed/ai4artsed/internal/store/sqlite"
@@ -185,14 +185,30 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 	signal := events.NewSignal() // new runs and changes of workshops, for class views
 	var p *pipeline.Pipeline
 	var hubOpts []events.Option
+	var queues pipeline.QueueMaker
+	var turns pipeline.TurnCounter
 	if shared != nil {
-		hubOpts = append(hubOpts, events.WithBus(shared), events.WithCancel(func(id string) { p.CancelLocal(id) }))
+		var bus events.Bus = shared
+		if pg != nil {
+			// Every machine's slots hold across the replicas: its queue
+			// lives in the database (docs/scheduling.md, "Several
+			// replicas"); its notes share the hub's listening connection.
+			sq := sharedqueue.New(sharedqueue.Options{Store: pg, Replica: a.Replica, TTL: replica.DefaultTTL,
+				Log: log.With("component", "sharedqueue")})
+			a.closers = append(a.closers, sq.Close)
+			queues = func(kind, name string, slots, maxWaiting int, onAcquired func(time.Duration)) pipeline.SlotQueue {
+				return sq.Queue(kind+":"+name, slots, maxWaiting, onAcquired)
+			}
+			turns = pg.RunsAhead
+			bus = sq.Tap(shared)
+		}
+		hubOpts = append(hubOpts, events.WithBus(bus), events.WithCancel(func(id string) { p.CancelLocal(id) }))
 	}
 	a.Hub = events.NewHub(db, hubOpts...)
 	backends := &backendLister{llms: llms, machines: machines, p: func() *pipeline.Pipeline { return p }}
 	metrics := httpapi.NewMetrics(httpapi.MetricsSources{
-		Queues:      func() map[string]*queue.Queue { return p.Queues() },
-		ImageQueues: func() map[string]*queue.Queue { return p.ImageQueues() },
+		Queues:      func() map[string]httpapi.QueueGauge { return gauges(p.Queues()) },
+		ImageQueues: func() map[string]httpapi.QueueGauge { return gauges(p.ImageQueues()) },
 		Subscribers: a.Hub.Subscribers,
 		ActiveRuns:  func() int { return p.Active() },
 		Backends:    backends,
@@ -208,7 +224,7 @@ func NewApp(ctx context.Context, s Settings, log *slog.Logger) (_ *App, err erro
 		Filter: filter, JudgeTimeout: s.JudgeTimeout, Created: signal,
 		Language: s.Language, SafetyLevel: safety.Level(s.SafetyLevel), DefaultOutput: s.DefaultOutput,
 		Slots: s.LLMSlots, ImageSlots: s.ImageSlots, QueueMax: s.QueueMax, MaxRunsClient: s.MaxRunsClient,
-		Replica: a.Replica, Requests: shared,
+		Replica: a.Replica, Requests: shared, Queues: queues, Turns: turns,
 	})
 	a.Pipeline = p
 	if shared != nil {
@@ -326,4 +342,13 @@ func cmpOr(v, def int) int {
 		return v
 	}
 	return def
+}
+
+// gauges shows the pipeline's slot queues to the metrics.
+func gauges(qs map[string]pipeline.SlotQueue) map[string]httpapi.QueueGauge {
+	out := make(map[string]httpapi.QueueGauge, len(qs))
+	for name, q := range qs {
+		out[name] = q
+	}
+	return out
 }

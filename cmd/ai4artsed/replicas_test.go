@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
@@ -349,6 +350,64 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 			t.Fatalf("the cancelled run: %v, ended %q", r.err, doneState(r.events))
 		}
 		t.Logf("cancel through another replica to done through the balancer: %s", time.Since(asked).Round(time.Millisecond))
+	})
+
+	t.Run("slots and positions hold across the replicas", func(t *testing.T) {
+		// 30 students, each a generation run through the balancer, so
+		// each replica executes about ten: the image machine's one slot
+		// and the LLM machine's slots hold for the three together, and
+		// the positions are global (past one replica's share) and never
+		// rise while a run waits for one machine.
+		const students = 30
+		var followers []<-chan followResult
+		var ids []string
+		for i := range students {
+			c := rs.client(fmt.Sprintf("slots-%d", i))
+			created, err := c.StartRun(t.Context(), api.RunRequest{Stages: api.StagesGeneration,
+				Text: fmt.Sprintf("a red kite number %d", i), Output: "sd35_large", Lang: "en"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, created.RunID)
+			followers = append(followers, followAll(c, created.RunID))
+		}
+		most := map[string]int{}
+		for i, f := range followers {
+			r := <-f
+			if r.err != nil || doneState(r.events) != api.StateDone {
+				t.Fatalf("run %s: %v, ended %q", ids[i], r.err, doneState(r.events))
+			}
+			last := map[string]int{}
+			for _, ev := range r.events {
+				if ev.Type != api.EventQueueStatus {
+					continue
+				}
+				var q api.QueueStatusEvent
+				if err := json.Unmarshal(ev.Data, &q); err != nil {
+					t.Fatal(err)
+				}
+				if q.Status == "acquired" {
+					delete(last, q.Backend)
+					continue
+				}
+				if p, ok := last[q.Backend]; ok && q.Position > p {
+					t.Errorf("run %s: position for %s rose from %d to %d", ids[i], q.Backend, p, q.Position)
+				}
+				last[q.Backend] = q.Position
+				most[q.Backend] = max(most[q.Backend], q.Position)
+			}
+		}
+		t.Logf("highest positions told: %v", most)
+		if n := rs.sims.Swarm.MaxInFlight(); n > 1 {
+			t.Errorf("the image machine had %d generations at once, its slots are 1", n)
+		}
+		if n, slots := rs.sims.Ollama.MaxInFlight(), defaultSettings().LLMSlots; n > slots {
+			t.Errorf("the LLM machine had %d calls at once, its slots are %d", n, slots)
+		}
+		if most["swarmui"] <= students/len(rs.replicas) {
+			t.Errorf("the highest image queue position was %d: not above one replica's share of %d, so not global",
+				most["swarmui"], students/len(rs.replicas))
+		}
 	})
 
 	t.Run("kill -9 of the replica executing runs", func(t *testing.T) {

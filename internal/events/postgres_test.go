@@ -2,12 +2,8 @@ package events_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,42 +14,12 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/events"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres/pgtest"
 )
 
-// schemaURL returns the test server's URL with a fresh schema on its
-// search_path, dropped when the test ends. Without
-// AI4ARTSED_TEST_POSTGRES_URL the test is skipped, except in CI.
-func schemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("AI4ARTSED_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("AI4ARTSED_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL tests")
-		}
-		t.Skip("AI4ARTSED_TEST_POSTGRES_URL is not set")
-	}
-	schema := "ev_" + strings.ToLower(rand.Text())
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		_ = conn.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// schemaURL returns the test server's URL with a fresh schema
+// (pgtest.SchemaURL).
+func schemaURL(t *testing.T) string { return pgtest.SchemaURL(t, "ev_") }
 
 // replica is one hub on its own store handle, relaying until the test ends.
 func replica(t *testing.T, dbURL string) (*postgres.DB, *events.Hub) {

@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
@@ -21,11 +20,20 @@ type Metrics struct {
 	finished *prometheus.CounterVec
 }
 
+// QueueGauge is what the metrics read of a slot queue (*queue.Queue, or a
+// queue shared by the replicas).
+type QueueGauge interface {
+	Waiting() int
+	InUse() int
+	Slots() int
+}
+
 // MetricsSources are read at scrape time.
 type MetricsSources struct {
-	Queues func() map[string]*queue.Queue
+	// Queues reports the slot queue of each LLM backend or machine.
+	Queues func() map[string]QueueGauge
 	// ImageQueues reports the slot queue of each image machine.
-	ImageQueues func() map[string]*queue.Queue
+	ImageQueues func() map[string]QueueGauge
 	// Loaded reports the models loaded per machine (may be nil).
 	Loaded      func() map[string][]string
 	Subscribers func() int

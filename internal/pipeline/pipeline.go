@@ -27,7 +27,6 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/pool"
-	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/safety"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
@@ -116,6 +115,15 @@ type Config struct {
 	// a run that is not executing here goes to Requests.
 	Replica  string
 	Requests CancelRequester
+	// Queues makes the slot queue of one LLM machine (kind "llm") or
+	// image machine (kind "image"); nil makes an in-process queue.Queue.
+	// With replicas it makes queues shared by all of them
+	// (internal/sharedqueue, docs/scheduling.md "Several replicas").
+	Queues QueueMaker
+	// Turns counts the unfinished runs of a client created before a run,
+	// its turn in every queue, over every replica; nil counts the runs
+	// executing here.
+	Turns TurnCounter
 	// RepairPause is the first pause before a run whose store writes
 	// failed is written again (default 1s; it doubles up to 30s).
 	RepairPause time.Duration
@@ -128,10 +136,10 @@ type Pipeline struct {
 	log *slog.Logger
 
 	qmu         sync.Mutex
-	queues      map[string]*queue.Queue // LLM backends and machines
-	imageQueues map[string]*queue.Queue // image machines
-	imagePool   *pool.Pool              // built on first use
-	llmPools    map[string]*pool.Pool   // by provider; nil entry: no machines
+	queues      map[string]SlotQueue  // LLM backends and machines
+	imageQueues map[string]SlotQueue  // image machines
+	imagePool   *pool.Pool            // built on first use
+	llmPools    map[string]*pool.Pool // by provider; nil entry: no machines
 	waiters     map[string]map[uint64]context.CancelCauseFunc
 	waiterSeq   uint64
 	qclosed     bool
@@ -195,8 +203,8 @@ func New(cfg Config) *Pipeline {
 	return &Pipeline{
 		cfg:         cfg,
 		log:         cfg.Logger,
-		queues:      make(map[string]*queue.Queue),
-		imageQueues: make(map[string]*queue.Queue),
+		queues:      make(map[string]SlotQueue),
+		imageQueues: make(map[string]SlotQueue),
 		llmPools:    make(map[string]*pool.Pool),
 		waiters:     make(map[string]map[uint64]context.CancelCauseFunc),
 		active:      make(map[string]*execution),

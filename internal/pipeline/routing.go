@@ -8,7 +8,6 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/comfy"
 	"github.com/ai4artsed/ai4artsed/internal/llm"
 	"github.com/ai4artsed/ai4artsed/internal/pool"
-	"github.com/ai4artsed/ai4artsed/internal/queue"
 	"github.com/ai4artsed/ai4artsed/internal/swarm"
 )
 
@@ -172,7 +171,7 @@ type slot struct {
 // and waits for a slot of its queue. A call whose machine leaves the pool
 // while it waits routes again; its ticket stays, and the position it is
 // told does not rise.
-func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, queueOf func(string) *queue.Queue, kind string, before func(machine string) error) (*slot, error) {
+func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, queueOf func(string) SlotQueue, kind string, before func(machine string) error) (*slot, error) {
 	told := 0
 	for {
 		c := pl.Route(model, avoid...)
@@ -198,6 +197,13 @@ func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, q
 				continue
 			}
 			return nil, err
+		}
+		if c.Stale() && x.ctx.Err() == nil {
+			// The machine left the pool as the slot came: route again
+			// rather than send the call to a machine known to be down.
+			release()
+			c.Abort()
+			continue
 		}
 		c.Start()
 		return &slot{call: c, release: release}, nil

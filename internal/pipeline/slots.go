@@ -17,27 +17,54 @@ import (
 // image machine (Config.ImageSlots each). Both publish the same
 // queue_status events and cancel a waiting run nobody watches.
 
+// SlotQueue is one machine's slot queue: *queue.Queue in one process, or a
+// queue shared by the replicas (internal/sharedqueue). Both keep the
+// contract of queue.Queue.AcquireTicket: positions that never rise, a
+// status at least once a second, ErrFull and ErrClosed.
+type SlotQueue interface {
+	AcquireTicket(ctx context.Context, t queue.Ticket, onStatus func(queue.Status)) (release func(), err error)
+	Waiting() int
+	InUse() int
+	Slots() int
+	Close()
+}
+
+// QueueMaker makes the slot queue named name of kind "llm" or "image",
+// with its slots, the longest waiting line and the func that observes
+// each wait (see Config.Queues).
+type QueueMaker func(kind, name string, slots, maxWaiting int, onAcquired func(time.Duration)) SlotQueue
+
+// TurnCounter counts the unfinished runs of client created before the run
+// (created, id) (see Config.Turns).
+type TurnCounter func(ctx context.Context, client string, created time.Time, id string) (int, error)
+
+// Queue kinds, as QueueMaker receives them.
+const (
+	QueueLLM   = "llm"
+	QueueImage = "image"
+)
+
 // Queue returns the slot queue of one LLM backend or machine, creating it
 // on first use with the machine's slots.
-func (p *Pipeline) Queue(backend string) *queue.Queue {
+func (p *Pipeline) Queue(backend string) SlotQueue {
 	slots := p.cfg.Slots
 	if m := p.llmMachine(backend); m != nil {
 		slots = p.llmSlots(m)
 	}
-	return p.queueIn(p.queues, backend, slots)
+	return p.queueIn(p.queues, QueueLLM, backend, slots)
 }
 
 // ImageQueue returns the slot queue of one image machine, creating it on
 // first use with the machine's slots.
-func (p *Pipeline) ImageQueue(machine string) *queue.Queue {
+func (p *Pipeline) ImageQueue(machine string) SlotQueue {
 	slots := p.cfg.ImageSlots
 	if m := p.imageMachine(machine); m != nil {
 		slots = p.imageSlots(m)
 	}
-	return p.queueIn(p.imageQueues, machine, slots)
+	return p.queueIn(p.imageQueues, QueueImage, machine, slots)
 }
 
-func (p *Pipeline) queueIn(m map[string]*queue.Queue, name string, slots int) *queue.Queue {
+func (p *Pipeline) queueIn(m map[string]SlotQueue, kind, name string, slots int) SlotQueue {
 	p.qmu.Lock()
 	defer p.qmu.Unlock()
 	q, ok := m[name]
@@ -47,7 +74,11 @@ func (p *Pipeline) queueIn(m map[string]*queue.Queue, name string, slots int) *q
 				p.cfg.Metrics.QueueWait(name, d)
 			}
 		}
-		q = queue.NewWithOptions(queue.Options{Slots: slots, MaxWaiting: p.cfg.QueueMax, OnAcquired: observe})
+		if p.cfg.Queues != nil {
+			q = p.cfg.Queues(kind, name, slots, p.cfg.QueueMax, observe)
+		} else {
+			q = queue.NewWithOptions(queue.Options{Slots: slots, MaxWaiting: p.cfg.QueueMax, OnAcquired: observe})
+		}
 		if p.qclosed {
 			q.Close()
 		}
@@ -57,14 +88,14 @@ func (p *Pipeline) queueIn(m map[string]*queue.Queue, name string, slots int) *q
 }
 
 // Queues reports every LLM backend queue, for metrics.
-func (p *Pipeline) Queues() map[string]*queue.Queue {
+func (p *Pipeline) Queues() map[string]SlotQueue {
 	p.qmu.Lock()
 	defer p.qmu.Unlock()
 	return maps.Clone(p.queues)
 }
 
 // ImageQueues reports every image machine's queue, for metrics.
-func (p *Pipeline) ImageQueues() map[string]*queue.Queue {
+func (p *Pipeline) ImageQueues() map[string]SlotQueue {
 	p.qmu.Lock()
 	defer p.qmu.Unlock()
 	return maps.Clone(p.imageQueues)
@@ -81,7 +112,7 @@ func (x *execution) acquireLLM(backend string) (func(), error) {
 // IdleCancel while it waits is cancelled, which takes it out of the line
 // at once. *told is the last position the run was told (0: none); the
 // position told never rises above it, also when a moved call waits anew.
-func (x *execution) acquireIn(ctx context.Context, q *queue.Queue, kind, backend string, told *int) (func(), error) {
+func (x *execution) acquireIn(ctx context.Context, q SlotQueue, kind, backend string, told *int) (func(), error) {
 	waited := false
 	// The first waiting status and the acquired one are stored; the
 	// once-a-second ticks in between only go to live readers.
@@ -117,6 +148,7 @@ func (x *execution) acquireIn(ctx context.Context, q *queue.Queue, kind, backend
 			return nil, fmt.Errorf("%s %s: %w", kind, backend, fault.ErrQueueFull)
 		case errors.Is(err, queue.ErrClosed):
 			return nil, fmt.Errorf("%s %s: %w", kind, backend, fault.ErrShuttingDown)
+
 		}
 		return nil, err
 	}
@@ -133,10 +165,19 @@ func (x *execution) ticket() queue.Ticket {
 	return queue.Ticket{Arrival: x.arrival, Turn: x.p.turnOf(x), Group: x.req.WorkshopID}
 }
 
-// turnOf counts the unfinished runs of x's client that started before x.
+// turnOf counts the unfinished runs of x's client that started before x:
+// over every replica with Config.Turns (falling back to the runs here
+// when the store fails), else the runs executing here.
 func (p *Pipeline) turnOf(x *execution) int {
 	if x.req.ClientID == "" {
 		return 0
+	}
+	if p.cfg.Turns != nil {
+		n, err := p.cfg.Turns(x.ctx, x.req.ClientID, x.run.CreatedAt, x.run.ID)
+		if err == nil {
+			return n
+		}
+		p.log.Warn("counting a client's runs over the replicas failed; counting the runs here", "run", x.run.ID, "err", err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
