@@ -158,6 +158,19 @@ func (q *Queue) leave(id int64) {
 	}
 }
 
+// grantedElsewhere hands the slot to the local waiters among the tickets a
+// note says were granted; the others are other replicas'.
+func (q *Queue) grantedElsewhere(ids []int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, id := range ids {
+		if w := q.waiters[id]; w != nil {
+			w.send(note{kind: noteGranted})
+			delete(q.waiters, id)
+		}
+	}
+}
+
 // drop forgets a local waiter.
 func (q *Queue) drop(w *waiter) {
 	q.mu.Lock()

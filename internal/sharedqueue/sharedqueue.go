@@ -17,6 +17,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,7 +46,7 @@ const (
 	DefaultTick = 900 * time.Millisecond
 	// minGap is the shortest time between two looks at one queue, so a
 	// burst of notes costs one query.
-	minGap = 50 * time.Millisecond
+	minGap = 100 * time.Millisecond
 	// leaveTimeout bounds the store call that gives a ticket back after
 	// the caller's context ended.
 	leaveTimeout = 5 * time.Second
@@ -108,17 +110,31 @@ func (m *Manager) Queue(name string, slots, maxWaiting int, onAcquired func(time
 }
 
 // Heard handles a note from the bus; it returns false for notes that are
-// not the queue's, which the caller passes on.
+// not the queue's, which the caller passes on. A note "q <queue> <id> ..."
+// wakes the local waiters of the granted tickets at once and makes the
+// queue look again for the others' positions.
 func (m *Manager) Heard(note string) bool {
 	if len(note) < 2 || note[:2] != "q " {
 		return false
 	}
-	m.mu.Lock()
-	q := m.queues[note[2:]]
-	m.mu.Unlock()
-	if q != nil {
-		q.nudge()
+	fields := strings.Fields(note[2:])
+	if len(fields) == 0 {
+		return true
 	}
+	m.mu.Lock()
+	q := m.queues[fields[0]]
+	m.mu.Unlock()
+	if q == nil {
+		return true
+	}
+	var granted []int64
+	for _, f := range fields[1:] {
+		if id, err := strconv.ParseInt(f, 10, 64); err == nil {
+			granted = append(granted, id)
+		}
+	}
+	q.grantedElsewhere(granted)
+	q.nudge()
 	return true
 }
 

@@ -229,8 +229,11 @@ func TestDeadReplicaFreesSlots(t *testing.T) {
 		lost <- err
 	}()
 	got := make(chan time.Duration, 1)
+	released := make(chan struct{})
+	defer func() { <-released }() // before the stores close
 	start := time.Now()
 	go func() {
+		defer close(released)
 		release, err := alive.m.Queue("image:gpu", 1, 100, nil).AcquireTicket(context.Background(), queue.Ticket{}, nil)
 		if err != nil {
 			t.Error(err)

@@ -3,6 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,11 +62,16 @@ const (
 	sqlQueueNotify  = `SELECT pg_notify($1, 'q ' || $2)`
 	sqlRunsAheadOf  = `SELECT count(*) FROM runs WHERE client_id = $1 AND state IN ('queued', 'running') AND (created_at, id) < ($2, $3)`
 	maxQueueNameLen = 200
+	// maxNoteGrants bounds the ticket ids in one note (each up to 20
+	// bytes, well under NOTIFY's 8000).
+	maxNoteGrants = 64
 )
 
 // queueTx runs fn in a transaction holding queue's advisory lock, and
-// announces the queue on the channel when fn reports a change.
-func (db *DB) queueTx(ctx context.Context, queue string, fn func(tx pgx.Tx) (changed bool, err error)) error {
+// announces the queue on the channel when fn reports a change: the note
+// "q <queue> <id> ..." names the tickets fn granted (at most
+// maxNoteGrants of them), so their replicas wake them without a look.
+func (db *DB) queueTx(ctx context.Context, queue string, fn func(tx pgx.Tx) (changed bool, granted []int64, err error)) error {
 	if queue == "" || len(queue) > maxQueueNameLen {
 		return fmt.Errorf("postgres: queue name %q: empty or over %d bytes", queue, maxQueueNameLen)
 	}
@@ -71,29 +79,44 @@ func (db *DB) queueTx(ctx context.Context, queue string, fn func(tx pgx.Tx) (cha
 		if _, err := tx.Exec(ctx, sqlQueueLock, queue); err != nil {
 			return err
 		}
-		changed, err := fn(tx)
-		if err != nil || !changed {
+		changed, granted, err := fn(tx)
+		if err != nil || !changed && len(granted) == 0 {
 			return err
 		}
-		_, err = tx.Exec(ctx, sqlQueueNotify, db.channel, queue)
+		_, err = tx.Exec(ctx, sqlQueueNotify, db.channel, queueNote(queue, granted))
 		return err
 	})
 }
 
+// queueNote is the payload announcing a change of queue and the tickets
+// granted (sqlQueueNotify prefixes "q ").
+func queueNote(queue string, granted []int64) string {
+	if len(granted) > maxNoteGrants {
+		return queue
+	}
+	var b strings.Builder
+	b.WriteString(queue)
+	for _, id := range granted {
+		b.WriteByte(' ')
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
+}
+
 // grantLocked hands the free slots of queue to the first waiters in
-// serving order; the queue's lock is held. It reports how many it granted.
-func grantLocked(ctx context.Context, tx pgx.Tx, queue string, slots int) (int, error) {
+// serving order; the queue's lock is held. It returns the tickets granted.
+func grantLocked(ctx context.Context, tx pgx.Tx, queue string, slots int) ([]int64, error) {
 	var held, waiting int
 	if err := tx.QueryRow(ctx, sqlQueueCounts, queue).Scan(&held, &waiting); err != nil {
-		return 0, err
+		return nil, err
 	}
 	free := slots - held
 	if free <= 0 || waiting == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	rows, err := tx.Query(ctx, sqlQueueNext, queue, free)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	type next struct {
 		id  int64
@@ -104,17 +127,19 @@ func grantLocked(ctx context.Context, tx pgx.Tx, queue string, slots int) (int, 
 		return n, r.Scan(&n.id, &n.grp)
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	ids := make([]int64, 0, len(picked))
 	for _, n := range picked {
 		if _, err := tx.Exec(ctx, sqlQueueGrant, n.id); err != nil {
-			return 0, err
+			return nil, err
 		}
 		if _, err := tx.Exec(ctx, sqlQueueServed, queue, n.grp); err != nil {
-			return 0, err
+			return nil, err
 		}
+		ids = append(ids, n.id)
 	}
-	return len(picked), nil
+	return ids, nil
 }
 
 // EnqueueTicket puts t in its queue: it holds a slot at once when one is
@@ -122,45 +147,43 @@ func grantLocked(ctx context.Context, tx pgx.Tx, queue string, slots int) (int, 
 // already wait (then Full is set and nothing is stored).
 func (db *DB) EnqueueTicket(ctx context.Context, t store.QueueTicket, lim store.QueueLimits) (store.QueueEntry, error) {
 	var e store.QueueEntry
-	err := db.queueTx(ctx, t.Queue, func(tx pgx.Tx) (bool, error) {
+	err := db.queueTx(ctx, t.Queue, func(tx pgx.Tx) (bool, []int64, error) {
 		e = store.QueueEntry{}
 		var held, waiting int
 		if err := tx.QueryRow(ctx, sqlQueueCounts, t.Queue).Scan(&held, &waiting); err != nil {
-			return false, err
+			return false, nil, err
 		}
 		now := held < max(lim.Slots, 1) && waiting == 0
 		if !now && waiting >= lim.MaxWaiting {
 			e.Full = true
-			return false, nil
+			return false, nil, nil
 		}
 		if _, err := tx.Exec(ctx, sqlQueueJoinGroup, t.Queue, t.Group); err != nil {
-			return false, err
+			return false, nil, err
 		}
 		arrival := t.Arrival
 		if arrival.IsZero() {
 			arrival = time.Now()
 		}
 		if err := tx.QueryRow(ctx, sqlQueueInsert, t.Queue, t.Replica, t.RunID, t.Group, max(t.Turn, 0), arrival, now).Scan(&e.ID); err != nil {
-			return false, err
+			return false, nil, err
 		}
 		if now {
 			e.Granted = true
 			_, err := tx.Exec(ctx, sqlQueueServed, t.Queue, t.Group)
-			return false, err
+			return false, nil, err
 		}
 		if held >= max(lim.Slots, 1) {
-			return false, nil
+			return false, nil, nil
 		}
 		// Slots are free while others wait (a holder just left): grant in
 		// order, which may or may not be this ticket.
-		n, err := grantLocked(ctx, tx, t.Queue, max(lim.Slots, 1))
+		granted, err := grantLocked(ctx, tx, t.Queue, max(lim.Slots, 1))
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
-		if err := tx.QueryRow(ctx, `SELECT granted_at IS NOT NULL FROM queue_tickets WHERE id = $1`, e.ID).Scan(&e.Granted); err != nil {
-			return false, err
-		}
-		return n > 0, nil
+		e.Granted = slices.Contains(granted, e.ID)
+		return false, granted, nil
 	})
 	if err != nil {
 		return store.QueueEntry{}, fmt.Errorf("postgres: enqueue in %s: %w", t.Queue, err)
@@ -172,23 +195,24 @@ func (db *DB) EnqueueTicket(ctx context.Context, t store.QueueTicket, lim store.
 // grants the slots that are then free. Removing a ticket that is gone
 // already is not an error.
 func (db *DB) LeaveQueue(ctx context.Context, queue string, id int64, lim store.QueueLimits) error {
-	err := db.queueTx(ctx, queue, func(tx pgx.Tx) (bool, error) {
+	err := db.queueTx(ctx, queue, func(tx pgx.Tx) (bool, []int64, error) {
 		var held bool
 		if err := tx.QueryRow(ctx, sqlQueueDelete, id, queue).Scan(&held); err != nil {
 			if err == pgx.ErrNoRows {
-				return false, nil
+				return false, nil, nil
 			}
-			return false, err
+			return false, nil, err
 		}
-		if _, err := grantLocked(ctx, tx, queue, max(lim.Slots, 1)); err != nil {
-			return false, err
+		granted, err := grantLocked(ctx, tx, queue, max(lim.Slots, 1))
+		if err != nil {
+			return false, nil, err
 		}
 		if _, err := tx.Exec(ctx, sqlQueueIdleGroups, queue); err != nil {
-			return false, err
+			return false, nil, err
 		}
 		// A waiter that left moves the ones behind it up; a holder that
 		// left gave its slot to the next: either way others learn of it.
-		return true, nil
+		return true, granted, nil
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: leave %s: %w", queue, err)
@@ -205,22 +229,22 @@ func (db *DB) GrantQueue(ctx context.Context, queue string, lim store.QueueLimit
 	if ttl <= 0 {
 		ttl = 10 * time.Second
 	}
-	err := db.queueTx(ctx, queue, func(tx pgx.Tx) (bool, error) {
+	err := db.queueTx(ctx, queue, func(tx pgx.Tx) (bool, []int64, error) {
 		tag, err := tx.Exec(ctx, sqlQueueDead, queue, ttl)
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		dead := tag.RowsAffected()
-		n, err := grantLocked(ctx, tx, queue, max(lim.Slots, 1))
+		granted, err := grantLocked(ctx, tx, queue, max(lim.Slots, 1))
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		if dead > 0 {
 			if _, err := tx.Exec(ctx, sqlQueueIdleGroups, queue); err != nil {
-				return false, err
+				return false, nil, err
 			}
 		}
-		return dead > 0 || n > 0, nil
+		return dead > 0, granted, nil
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: grant %s: %w", queue, err)
