@@ -46,7 +46,7 @@ const (
 	DefaultTick = 900 * time.Millisecond
 	// minGap is the shortest time between two looks at one queue, so a
 	// burst of notes costs one query.
-	minGap = 100 * time.Millisecond
+	minGap = 200 * time.Millisecond
 	// leaveTimeout bounds the store call that gives a ticket back after
 	// the caller's context ended.
 	leaveTimeout = 5 * time.Second

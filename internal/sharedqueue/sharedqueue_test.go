@@ -27,7 +27,7 @@ type node struct {
 	m  *sharedqueue.Manager
 }
 
-func newNode(t *testing.T, dbURL, id string) *node {
+func newNode(t testing.TB, dbURL, id string) *node {
 	t.Helper()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, dbURL)
@@ -56,7 +56,10 @@ func newNode(t *testing.T, dbURL, id string) *node {
 }
 
 // nodes starts n replicas on one fresh schema.
-func nodes(t *testing.T, n int) []*node {
+func nodes(t *testing.T, n int) []*node { return benchNodes(t, n) }
+
+// benchNodes is nodes for tests and benchmarks.
+func benchNodes(t testing.TB, n int) []*node {
 	t.Helper()
 	dbURL := pgtest.SchemaURL(t, "sq_")
 	out := make([]*node, n)

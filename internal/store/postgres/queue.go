@@ -40,7 +40,12 @@ FROM w, m`
 const (
 	sqlQueueCounts = `SELECT count(*) FILTER (WHERE granted_at IS NOT NULL), count(*) FILTER (WHERE granted_at IS NULL)
 		FROM queue_tickets WHERE queue = $1`
-	sqlQueueNext   = `SELECT id, grp FROM (` + sqlQueueOrder + `) o ORDER BY pos LIMIT $2`
+	sqlQueueNext = `SELECT id, grp FROM (` + sqlQueueOrder + `) o ORDER BY pos LIMIT $2`
+	// With one group waiting the order is the index's: no rounds to count.
+	sqlQueueNextOneGroup = `SELECT id, grp FROM queue_tickets WHERE queue = $1 AND granted_at IS NULL
+		ORDER BY turn, arrival, id LIMIT $2`
+	sqlQueueMultiGroup = `SELECT EXISTS (SELECT 1 FROM queue_tickets a WHERE a.queue = $1 AND a.granted_at IS NULL
+		AND a.grp <> (SELECT b.grp FROM queue_tickets b WHERE b.queue = $1 AND b.granted_at IS NULL LIMIT 1))`
 	sqlQueueGrant  = `UPDATE queue_tickets SET granted_at = now() WHERE id = $1`
 	sqlQueueServed = `INSERT INTO queue_groups (queue, grp, served) VALUES ($1, $2, 1)
 		ON CONFLICT (queue, grp) DO UPDATE SET served = queue_groups.served + 1`
@@ -114,7 +119,15 @@ func grantLocked(ctx context.Context, tx pgx.Tx, queue string, slots int) ([]int
 	if free <= 0 || waiting == 0 {
 		return nil, nil
 	}
-	rows, err := tx.Query(ctx, sqlQueueNext, queue, free)
+	var multi bool
+	if err := tx.QueryRow(ctx, sqlQueueMultiGroup, queue).Scan(&multi); err != nil {
+		return nil, err
+	}
+	order := sqlQueueNextOneGroup
+	if multi {
+		order = sqlQueueNext
+	}
+	rows, err := tx.Query(ctx, order, queue, free)
 	if err != nil {
 		return nil, err
 	}
