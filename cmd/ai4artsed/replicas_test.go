@@ -450,7 +450,10 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 				t.Fatalf("run %s after the kill: %v %v", id, run, err)
 			}
 		}
-		// The survivors take new runs through the balancer.
+		// The survivors take new runs through the balancer. The killed
+		// replica's three runs held all three LLM slots of the shared
+		// queue: the new run gets one only once the survivors have
+		// dropped the dead replica's tickets.
 		c := rs.client("after-kill")
 		created, err := c.StartRun(t.Context(), api.RunRequest{Stages: api.StagesInterception, Prompt: "a new sandcastle", Interception: "dada", Lang: "en"})
 		if err != nil {
@@ -460,6 +463,7 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 		if err != nil || doneState(evs) != api.StateDone {
 			t.Fatalf("the new run after the kill: %v, ended %q", err, doneState(evs))
 		}
+		t.Logf("kill -9 to a new run's done, its LLM slot freed from the dead replica: %s", time.Since(killed).Round(time.Millisecond))
 	})
 
 	t.Run("graceful stop drains", func(t *testing.T) {
