@@ -2,55 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/ai4artsed/ai4artsed/api"
 	"github.com/ai4artsed/ai4artsed/internal/store"
 	"github.com/ai4artsed/ai4artsed/internal/store/postgres"
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres/pgtest"
 )
 
 // postgresURL gives a URL whose search_path is a fresh schema, dropped after
 // the test. Without AI4ARTSED_TEST_POSTGRES_URL the test skips, except in CI.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("AI4ARTSED_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("AI4ARTSED_TEST_POSTGRES_URL is not set in CI; .ci/run starts PostgreSQL")
-		}
-		t.Skip("AI4ARTSED_TEST_POSTGRES_URL not set: run `eval \"$(bash .ci/postgres.sh)\"` first")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "e2e_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func postgresURL(t *testing.T) string { return pgtest.SchemaURL(t, "e2e_") }
 
 func TestRunsOnPostgres(t *testing.T) {
 	dbURL := postgresURL(t)
