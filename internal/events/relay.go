@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -12,22 +13,28 @@ import (
 
 // Bus carries short notes between the replicas sharing one store
 // (docs/deploy.md, "How replicas cooperate"); the PostgreSQL store
-// implements it with LISTEN/NOTIFY. Notes are text, "<kind> <run id> ...":
+// implements it with LISTEN/NOTIFY. A payload holds one note or several,
+// one a line; notes are text, "<kind> <run id> ...":
 //
 //	e <run> <seq>                    an event was stored (sent by the store itself)
 //	c <run>                          a cancel of the run was requested (sent by the store)
 //	t <run> <after> <type> <data>    a transient event, published after stored event <after>
 //	w <run>                          a follower on another replica watches the run
+//
+// The hub packs the notes it sends into as few payloads as it can: under
+// load, the ticks of hundreds of waiting runs go out in a few NOTIFYs a
+// second instead of one each.
 type Bus interface {
 	// Notify sends payload to every replica's Listen, this one's included.
 	Notify(ctx context.Context, payload string) error
-	// Listen calls fn with every note, in order, until ctx ends; connected
+	// Listen calls fn with every payload, in order, until ctx ends; connected
 	// after every (re)connection, as notes sent while it was down are lost.
 	Listen(ctx context.Context, fn func(payload string), connected func()) error
 }
 
-// maxNote is the longest note sent: PostgreSQL's NOTIFY takes under 8000
-// bytes. A longer transient event is not relayed.
+// maxNote is the longest payload sent: PostgreSQL's NOTIFY takes under
+// 8000 bytes. A transient event whose note is longer is not relayed (its
+// followers elsewhere get the next stored event as usual).
 const maxNote = 7999
 
 // Watch notes: a follower of a run executing elsewhere sends one every
@@ -55,7 +62,15 @@ type remote struct {
 	transient *store.Event // latest transient event, nil once a stored one follows
 	after     int64        // the stored event the transient one follows
 	tcount    uint64
+	// seq is the highest stored event the bus announced (or a transient
+	// one followed), epoch counts reconnections of the bus: a follower
+	// reads the store only when either moved past what it has.
+	seq   int64
+	epoch uint64
 }
+
+// remoteNews is how far a follower has taken note of a remote's news.
+type remoteNews struct{ epoch uint64 }
 
 func (r *remote) wake() {
 	close(r.changed)
@@ -80,29 +95,61 @@ func (h *Hub) Run(ctx context.Context) error {
 		return nil
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case o := <-h.out:
-				if o.t != nil {
-					o.t.mu.Lock()
-					current := o.t.transient == o.ev && !o.t.closed
-					o.t.mu.Unlock()
-					if !current {
-						continue
-					}
-				}
-				// A lost note costs a follower at most a transient
-				// event or a watch period; nothing stored is lost.
-				_ = h.bus.Notify(ctx, o.note)
-			}
-		}
-	})
+	wg.Go(func() { h.sendNotes(ctx) })
 	err := h.bus.Listen(ctx, h.receive, h.resync)
 	wg.Wait()
 	return err
+}
+
+// sendNotes sends the queued notes until ctx ends, as many to a payload
+// as fit: whatever queued up while the last NOTIFY was under way goes out
+// in the next. A transient note whose event is no longer its topic's latest
+// is dropped. A lost payload costs a follower at most a transient event or
+// a watch period; nothing stored is lost.
+func (h *Hub) sendNotes(ctx context.Context) {
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			_ = h.bus.Notify(ctx, b.String())
+			b.Reset()
+		}
+	}
+	for {
+		var o outgoing
+		select {
+		case <-ctx.Done():
+			return
+		case o = <-h.out:
+		}
+		for more := true; more; {
+			if o.current() {
+				if b.Len() > 0 && b.Len()+1+len(o.note) > maxNote {
+					flush()
+				}
+				if b.Len() > 0 {
+					b.WriteByte('\n')
+				}
+				b.WriteString(o.note)
+			}
+			select {
+			case o = <-h.out:
+			default:
+				more = false
+			}
+		}
+		flush()
+	}
+}
+
+// current reports whether a note is still worth sending: a transient one
+// only while its topic holds its event.
+func (o outgoing) current() bool {
+	if o.t == nil {
+		return true
+	}
+	o.t.mu.Lock()
+	defer o.t.mu.Unlock()
+	return o.t.transient == o.ev && !o.t.closed
 }
 
 // send queues a note; when the queue is full the note is dropped.
@@ -119,11 +166,21 @@ func (h *Hub) send(o outgoing) {
 // relayTransient sends a transient event of a run watched elsewhere; t.mu
 // is held.
 func (h *Hub) relayTransient(t *topic, e *store.Event, after int64) {
+	if bytes.IndexByte(e.Data, '\n') >= 0 {
+		return // notes are lines; encoded JSON has no raw newline anyway
+	}
 	h.send(outgoing{note: "t " + e.RunID + " " + strconv.FormatInt(after, 10) + " " + e.Type + " " + string(e.Data), t: t, ev: e})
 }
 
-// receive handles one note from the bus.
-func (h *Hub) receive(note string) {
+// receive handles one payload from the bus: one note a line.
+func (h *Hub) receive(payload string) {
+	for note := range strings.SplitSeq(payload, "\n") {
+		h.receiveNote(note)
+	}
+}
+
+// receiveNote handles one note.
+func (h *Hub) receiveNote(note string) {
 	kind, rest, _ := strings.Cut(note, " ")
 	runID, rest, _ := strings.Cut(rest, " ")
 	switch kind {
@@ -134,6 +191,7 @@ func (h *Hub) receive(note string) {
 			if r.transient != nil && seq > r.after {
 				r.transient = nil
 			}
+			r.seq = max(r.seq, seq)
 			r.wake()
 		}
 		h.mu.Unlock()
@@ -149,6 +207,7 @@ func (h *Hub) receive(note string) {
 			r.tcount++
 			r.transient = &store.Event{RunID: runID, Type: typ, Data: []byte(data), At: h.now().UTC()}
 			r.after = seq
+			r.seq = max(r.seq, seq)
 			r.wake()
 		}
 		h.mu.Unlock()
@@ -171,6 +230,7 @@ func (h *Hub) resync() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, r := range h.remotes {
+		r.epoch++
 		r.wake()
 	}
 }
@@ -204,6 +264,23 @@ func (h *Hub) remoteChanged(runID string) <-chan struct{} {
 		return r.changed
 	}
 	return nil
+}
+
+// remoteHasNews reports whether a follower at seq, having seen news, must
+// read the store: the bus announced a later stored event, or reconnected
+// (notes may have been lost). It records what it reported in news.
+func (h *Hub) remoteHasNews(runID string, seq int64, news *remoteNews) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.remotes[runID]
+	if r == nil {
+		return true
+	}
+	if r.epoch != news.epoch {
+		news.epoch = r.epoch
+		return true
+	}
+	return r.seq > seq
 }
 
 // remoteTransient returns the transient event of a run followed here if a
