@@ -21,12 +21,13 @@ import (
 //	t <run> <after> <type> <data>    a transient event, published after stored event <after>
 //	w <run>                          a follower on another replica watches the run
 //
-// The hub packs the notes it sends into as few payloads as it can: under
-// load, the ticks of hundreds of waiting runs go out in a few NOTIFYs a
-// second instead of one each.
+// The hub packs the notes it sends into as few payloads as it can and
+// sends them in one Notify: under load, the ticks of hundreds of waiting
+// runs go out in one round trip a second instead of one each.
 type Bus interface {
-	// Notify sends payload to every replica's Listen, this one's included.
-	Notify(ctx context.Context, payload string) error
+	// Notify sends the payloads, in order, to every replica's Listen, this
+	// one's included.
+	Notify(ctx context.Context, payloads ...string) error
 	// Listen calls fn with every payload, in order, until ctx ends; connected
 	// after every (re)connection, as notes sent while it was down are lost.
 	Listen(ctx context.Context, fn func(payload string), connected func()) error
@@ -77,13 +78,41 @@ func (r *remote) wake() {
 	r.changed = make(chan struct{})
 }
 
-// outgoing is a note waiting to be sent. A transient one is sent only if
-// its topic still holds it then, so a late note cannot follow a newer
-// stored event.
-type outgoing struct {
-	note string
-	t    *topic
-	ev   *store.Event
+// outbox holds the notes waiting to be sent: for each topic only that it
+// has a transient event to relay (its latest is read when sending), for
+// each run one watch note. So a busy bus never drops a note for want of
+// room and never sends a tick that a newer one or a stored event replaced.
+type outbox struct {
+	mu      sync.Mutex
+	ticks   map[*topic]struct{}
+	watches map[string]struct{}
+	wake    chan struct{} // holds one token while the outbox has notes
+}
+
+func newOutbox() *outbox {
+	return &outbox{ticks: map[*topic]struct{}{}, watches: map[string]struct{}{}, wake: make(chan struct{}, 1)}
+}
+
+func (o *outbox) ring() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take empties the outbox.
+func (o *outbox) take() (ticks []*topic, watches []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for t := range o.ticks {
+		ticks = append(ticks, t)
+	}
+	for id := range o.watches {
+		watches = append(watches, id)
+	}
+	clear(o.ticks)
+	clear(o.watches)
+	return ticks, watches
 }
 
 // Run relays notes between this hub and the bus until ctx ends: it hears
@@ -101,75 +130,77 @@ func (h *Hub) Run(ctx context.Context) error {
 	return err
 }
 
-// sendNotes sends the queued notes until ctx ends, as many to a payload
-// as fit: whatever queued up while the last NOTIFY was under way goes out
-// in the next. A transient note whose event is no longer its topic's latest
-// is dropped. A lost payload costs a follower at most a transient event or
-// a watch period; nothing stored is lost.
+// sendNotes sends what the outbox holds until ctx ends, in one Notify:
+// what gathered while the last one was under way goes out in the next. A
+// lost Notify costs a follower at most a transient event or a watch
+// period; nothing stored is lost.
 func (h *Hub) sendNotes(ctx context.Context) {
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			_ = h.bus.Notify(ctx, b.String())
-			b.Reset()
-		}
-	}
 	for {
-		var o outgoing
 		select {
 		case <-ctx.Done():
 			return
-		case o = <-h.out:
+		case <-h.outbox.wake:
 		}
-		for more := true; more; {
-			if o.current() {
-				if b.Len() > 0 && b.Len()+1+len(o.note) > maxNote {
-					flush()
-				}
-				if b.Len() > 0 {
-					b.WriteByte('\n')
-				}
-				b.WriteString(o.note)
-			}
-			select {
-			case o = <-h.out:
-			default:
-				more = false
+		ticks, watches := h.outbox.take()
+		notes := make([]string, 0, len(ticks)+len(watches))
+		for _, t := range ticks {
+			if n, ok := t.tickNote(); ok {
+				notes = append(notes, n)
 			}
 		}
-		flush()
+		for _, id := range watches {
+			notes = append(notes, "w "+id)
+		}
+		if payloads := pack(notes); len(payloads) > 0 {
+			_ = h.bus.Notify(ctx, payloads...)
+		}
 	}
 }
 
-// current reports whether a note is still worth sending: a transient one
-// only while its topic holds its event.
-func (o outgoing) current() bool {
-	if o.t == nil {
-		return true
+// pack joins notes into payloads of at most maxNote bytes, one note a
+// line; a note that is alone too long is left out.
+func pack(notes []string) []string {
+	var out []string
+	var b strings.Builder
+	for _, n := range notes {
+		if len(n) > maxNote {
+			continue
+		}
+		if b.Len() > 0 && b.Len()+1+len(n) > maxNote {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(n)
 	}
-	o.t.mu.Lock()
-	defer o.t.mu.Unlock()
-	return o.t.transient == o.ev && !o.t.closed
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
 }
 
-// send queues a note; when the queue is full the note is dropped.
-func (h *Hub) send(o outgoing) {
-	if h.out == nil || len(o.note) > maxNote {
-		return
+// tickNote is the note of the topic's latest transient event, if it has
+// one not yet sent.
+func (t *topic) tickNote() (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.transient
+	if e == nil || t.closed || e == t.relayed || bytes.IndexByte(e.Data, '\n') >= 0 {
+		return "", false // notes are lines; encoded JSON has no raw newline anyway
 	}
-	select {
-	case h.out <- o:
-	default:
-	}
+	t.relayed = e
+	return "t " + e.RunID + " " + strconv.FormatInt(t.tafter, 10) + " " + e.Type + " " + string(e.Data), true
 }
 
-// relayTransient sends a transient event of a run watched elsewhere; t.mu
-// is held.
-func (h *Hub) relayTransient(t *topic, e *store.Event, after int64) {
-	if bytes.IndexByte(e.Data, '\n') >= 0 {
-		return // notes are lines; encoded JSON has no raw newline anyway
-	}
-	h.send(outgoing{note: "t " + e.RunID + " " + strconv.FormatInt(after, 10) + " " + e.Type + " " + string(e.Data), t: t, ev: e})
+// relayTransient queues the latest transient event of a run watched
+// elsewhere; t.mu is held.
+func (h *Hub) relayTransient(t *topic) {
+	h.outbox.mu.Lock()
+	h.outbox.ticks[t] = struct{}{}
+	h.outbox.mu.Unlock()
+	h.outbox.ring()
 }
 
 // receive handles one payload from the bus: one note a line.
@@ -303,5 +334,8 @@ func (h *Hub) remoteTransient(runID string, cur *Cursor) []Event {
 
 // watchNote tells the replica executing runID that a follower here watches it.
 func (h *Hub) watchNote(runID string) {
-	h.send(outgoing{note: "w " + runID})
+	h.outbox.mu.Lock()
+	h.outbox.watches[runID] = struct{}{}
+	h.outbox.mu.Unlock()
+	h.outbox.ring()
 }

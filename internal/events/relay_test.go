@@ -27,16 +27,18 @@ type memBus struct {
 	delay     time.Duration
 }
 
-func (b *memBus) Notify(_ context.Context, note string) error {
+func (b *memBus) Notify(_ context.Context, payloads ...string) error {
 	time.Sleep(b.delay)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.sent = append(b.sent, note)
+	b.sent = append(b.sent, payloads...)
 	if b.down {
 		return nil
 	}
-	for _, l := range b.listeners {
-		l <- note
+	for _, p := range payloads {
+		for _, l := range b.listeners {
+			l <- p
+		}
 	}
 	return nil
 }

@@ -172,3 +172,56 @@ func TestTransientTicksReadNothingFromTheStore(t *testing.T) {
 		t.Fatalf("end on B = %v, %v", types(evs), err)
 	}
 }
+
+// TestOutboxSendsOnlyTheLatestTick: while a NOTIFY is under way, a run's
+// ticks replace each other in the outbox and a stored event cancels the
+// pending one; nothing is dropped for want of room.
+func TestOutboxSendsOnlyTheLatestTick(t *testing.T) {
+	st, bus := &memStore{}, &memBus{delay: 50 * time.Millisecond}
+	hubs := replicasOn(t, st, bus, 2)
+	a, b := hubs[0], hubs[1]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, id := range []string{"q", "r", "s"} {
+		a.Open(id)
+		st.setRun(id, store.StateQueued)
+		if _, err := a.Publish(ctx, id, api.QueueStatusEvent{Status: api.QueueWaiting, Position: 9}); err != nil {
+			t.Fatal(err)
+		}
+		evc, _ := follow(ctx, b, id, 0)
+		if e := <-evc; e.Seq != 1 {
+			t.Fatalf("first = %+v", e)
+		}
+	}
+	waitWatched(t, a, []string{"q", "r", "s"})
+	time.Sleep(150 * time.Millisecond) // the watch notes' Notify is over
+	before := len(bus.notes("t"))
+	// q's tick starts a slow Notify; meanwhile the ticks of r and s wait
+	// in the outbox and replace each other.
+	_ = a.PublishTransient("q", api.QueueStatusEvent{Status: api.QueueWaiting, Position: 1})
+	time.Sleep(10 * time.Millisecond)
+	for pos := 8; pos >= 4; pos-- {
+		_ = a.PublishTransient("r", api.QueueStatusEvent{Status: api.QueueWaiting, Position: pos})
+		_ = a.PublishTransient("s", api.QueueStatusEvent{Status: api.QueueWaiting, Position: pos})
+	}
+	if _, err := a.Publish(ctx, "s", chunk("x")); err != nil { // outdates s's pending tick
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	sent := bus.notes("t")[before:]
+	var forR, forS []string
+	for _, n := range sent {
+		switch {
+		case strings.HasPrefix(n, "t r "):
+			forR = append(forR, n)
+		case strings.HasPrefix(n, "t s "):
+			forS = append(forS, n)
+		}
+	}
+	if len(forR) != 1 || !strings.Contains(forR[0], `"position":4,`) {
+		t.Fatalf("ticks of r sent: %q; want only the latest", forR)
+	}
+	if len(forS) != 0 {
+		t.Fatalf("ticks of s sent: %q; want none: a stored event outdated them", forS)
+	}
+}
