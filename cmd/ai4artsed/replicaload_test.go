@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -45,6 +46,7 @@ func procStatus(pid int, field string) int {
 // started on a replica directly and followed both there and on the next
 // replica, and each stored event's arrival on the second is compared with
 // its arrival on the first (docs/benchmarks.md, "Replicas").
+// AI4ARTSED_TEST_POOL_MAX_CONNS sets each replica's pool_max_conns.
 //
 //	AI4ARTSED_TEST_REPLICA_LOAD=2000 go test -count=1 -run TestReplicasLoad -v ./cmd/ai4artsed/
 //	AI4ARTSED_TEST_REPLICA_LOAD=2000 AI4ARTSED_TEST_REPLICAS=1 go test -count=1 -run TestReplicasLoad -v ./cmd/ai4artsed/
@@ -62,7 +64,11 @@ func TestReplicasLoad(t *testing.T) {
 	}
 	haproxyPath(t)
 	s := startSimsWith(t, ollamasim.Options{FirstTokenDelay: 20 * time.Millisecond, TokenDelay: time.Millisecond, Parallel: -1})
-	rs := startReplicaSet(t, s, replicas, replicas, []string{"AI4ARTSED_QUEUE_MAX=100000"})
+	var dbParams url.Values
+	if v := os.Getenv("AI4ARTSED_TEST_POOL_MAX_CONNS"); v != "" {
+		dbParams = url.Values{"pool_max_conns": {v}}
+	}
+	rs := startReplicaSet(t, s, replicas, replicas, []string{"AI4ARTSED_QUEUE_MAX=100000"}, dbParams)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * n}}
 
 	type result struct {

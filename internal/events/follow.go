@@ -140,7 +140,7 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 		}
 		changed := h.remoteChanged(runID)
 		if read || h.remoteHasNews(runID, cur.Seq, &news) {
-			done, final, err := h.fromStore(ctx, runID, &cur, deliver)
+			done, final, err := h.fromStore(ctx, runID, &cur, deliver, read)
 			if done || err != nil {
 				return err
 			}
@@ -177,8 +177,12 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 
 // fromStore delivers the stored events of a run that is not live here. done
 // is true after the done event, or when the run is final without one;
-// final when it is final and its done event may still come.
-func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver func([]Event) (bool, error)) (done, final bool, err error) {
+// final when it is final and its done event may still come. The run's
+// state is read too unless news brought new events and full is false: a
+// run that stores events goes on (or its done event follows), and the
+// next full read, at the latest after the follower's poll, looks again.
+func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver func([]Event) (bool, error), full bool) (done, final bool, err error) {
+	before := cur.Seq
 	read := func() (bool, error) {
 		evs, err := h.store.Events(ctx, runID, cur.Seq)
 		if err != nil {
@@ -192,8 +196,8 @@ func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver 
 	if done, err := read(); done || err != nil {
 		return done, false, err
 	}
-	if h.topic(runID) != nil {
-		return false, false, nil // it went live meanwhile: follow it there
+	if h.topic(runID) != nil || !full && cur.Seq > before {
+		return false, false, nil // live here meanwhile (follow it there), or going on
 	}
 	run, err := h.store.GetRun(ctx, runID)
 	if err != nil {
