@@ -116,6 +116,7 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 				return err
 			}
 			if changed == nil && h.topic(runID) == nil {
+				read = true
 				continue // closed and stored: the store has the rest
 			}
 			// A closed topic still in memory waits for Flush; nothing
