@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -200,4 +201,65 @@ func connections(t *testing.T, dbURL string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestReplicasQueueTicksAcross: a run waiting for A's only LLM slot is
+// followed on B; the queue_status ticks A publishes every second without
+// storing them reach B's follower (docs/deploy.md, "How replicas
+// cooperate"), the first within 1.5 s, then never more than 1.5 s apart,
+// and its position never rises.
+func TestReplicasQueueTicksAcross(t *testing.T) {
+	dbURL := postgresURL(t)
+	// Each token takes 2 s: the first run holds the slot for the test.
+	a := newEnv(t, envOptions{sim: SimSettings{TokenDelay: 2 * time.Second}, mutate: func(s *Settings) { s.DatabaseURL = dbURL; s.LLMSlots = 1 }})
+	b := newEnv(t, envOptions{mutate: func(s *Settings) { s.DatabaseURL = dbURL }})
+	holder, err := a.startRunAs(t, "holder", interceptionBody("a slow glacier"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitQueued(t, 1)
+	waiter, err := a.startRunAs(t, "waiter", interceptionBody("a patient heron"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitQueued(t, 2)
+	defer func() {
+		for _, id := range []string{waiter, holder} {
+			a.cancel(t, id)
+		}
+	}()
+	const watch = 5 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), watch)
+	defer cancel()
+	start := time.Now()
+	var ticks []sseEvent
+	_, err = b.follow(ctx, waiter, 0, func(e sseEvent) {
+		if e.ID == 0 && e.Type == "queue_status" && e.Data["status"] == "waiting" {
+			ticks = append(ticks, e)
+		}
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("following the waiting run on B for %v: %v", watch, err)
+	}
+	if len(ticks) < 3 {
+		t.Fatalf("B got %d queue_status ticks in %v; want one a second", len(ticks), watch)
+	}
+	prev, gaps := start, []time.Duration{}
+	for i, e := range ticks {
+		gap := e.At.Sub(prev)
+		if gap > 1500*time.Millisecond {
+			t.Errorf("tick %d came %v after the previous (or the follow's start)", i, gap)
+		}
+		if i > 0 {
+			gaps = append(gaps, gap)
+			if e.Data["position"].(float64) > ticks[i-1].Data["position"].(float64) {
+				t.Errorf("tick %d: position rose from %v to %v", i, ticks[i-1].Data["position"], e.Data["position"])
+			}
+		}
+		prev = e.At
+	}
+	if gap := time.Since(prev); gap > 1500*time.Millisecond {
+		t.Errorf("no tick in the last %v", gap)
+	}
+	t.Logf("B got %d ticks of the run waiting on A in %v, gaps %v", len(ticks), watch, gaps)
 }

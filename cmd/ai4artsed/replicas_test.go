@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"image/color"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,27 +147,47 @@ func startHAProxy(t *testing.T, replicas []*serveProc) string {
 func newReplicaSet(t *testing.T) *replicaSet {
 	t.Helper()
 	haproxyPath(t)
-	return startReplicaSet(t, startSims(t, 2*time.Second), 1, nil)
+	return startReplicaSet(t, startSims(t, 2*time.Second), 3, 1, nil, nil)
 }
 
-// startReplicaSet starts three replicas on a fresh schema with the
-// simulators of s, haproxy in front; replicas from slowFrom on (0-based)
-// use the slow interception model, and env is added to every replica's.
-func startReplicaSet(t *testing.T, s *sims, slowFrom int, env []string) *replicaSet {
+// startReplicaSet starts n replicas on a fresh schema with the simulators
+// of s, haproxy in front; replicas from slowFrom on (0-based) use the slow
+// interception model, and env is added to every replica's. Each replica
+// names its PostgreSQL connections after itself (application_name r1,
+// r2, ...), so pg_stat_activity tells them apart; dbParams are added to
+// its database URL too (pool_max_conns, say).
+func startReplicaSet(t *testing.T, s *sims, n, slowFrom int, env []string, dbParams url.Values) *replicaSet {
 	t.Helper()
 	rs := &replicaSet{dbURL: postgresURL(t), sims: s}
-	common := append([]string{"AI4ARTSED_DATABASE_URL=" + rs.dbURL, "AI4ARTSED_SHUTDOWN_GRACE=40s"}, env...)
-	for i := range 3 {
-		extra := common
+	common := append([]string{"AI4ARTSED_SHUTDOWN_GRACE=40s"}, env...)
+	for i := range n {
+		name := fmt.Sprintf("r%d", i+1)
+		extra := append(slices.Clone(common), "AI4ARTSED_DATABASE_URL="+withParams(t, rs.dbURL, name, dbParams))
 		if i >= slowFrom {
-			extra = append(slices.Clone(common), "AI4ARTSED_MODEL_INTERCEPTION=ollama/"+slowModel)
+			extra = append(extra, "AI4ARTSED_MODEL_INTERCEPTION=ollama/"+slowModel)
 		}
-		rs.replicas = append(rs.replicas, startServeProc(t, fmt.Sprintf("r%d", i+1), rs.sims.env(t, extra...)))
+		rs.replicas = append(rs.replicas, startServeProc(t, name, rs.sims.env(t, extra...)))
 	}
 	rs.lb = startHAProxy(t, rs.replicas)
 	rs.seen = &seenReplicas{rt: http.DefaultTransport}
 	rs.http = &http.Client{Transport: rs.seen}
 	return rs
+}
+
+// withParams adds application_name=name and params to a PostgreSQL URL.
+func withParams(t *testing.T, dbURL, name string, params url.Values) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	for k, v := range params {
+		q[k] = v
+	}
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // client is a browser with id clientID going through the load balancer.

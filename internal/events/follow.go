@@ -72,33 +72,37 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 		}
 		return done, nil
 	}
-	// wait returns when changed is closed, or after poll if poll > 0.
-	wait := func(changed <-chan struct{}, poll time.Duration) error {
-		var pollc <-chan time.Time
-		if poll > 0 {
-			t := time.NewTimer(poll)
-			defer t.Stop()
-			pollc = t.C
-		}
+	// wait returns when changed is closed (polled false) or pollc fires
+	// (polled true).
+	wait := func(changed <-chan struct{}, pollc <-chan time.Time) (polled bool, err error) {
 		for {
 			select {
 			case <-changed:
-				return nil
+				return false, nil
 			case <-pollc:
-				return nil
+				return true, nil
 			case <-tick:
 				if err := w.OnPing(); err != nil {
-					return err
+					return false, err
 				}
 			case <-ctx.Done():
-				return ctx.Err()
+				return false, ctx.Err()
 			}
 		}
 	}
 	var (
 		unfollow  func() // set while following a run that is not live here
 		lastWatch time.Time
+		// read is set when the store must be read: at first, when the bus
+		// announced a stored event past the cursor or reconnected, and
+		// when poll fires. A transient note alone reads nothing.
+		read  = true
+		news  remoteNews
+		poll  = time.NewTimer(time.Hour)
+		pollc <-chan time.Time
 	)
+	poll.Stop()
+	defer poll.Stop()
 	defer func() {
 		if unfollow != nil {
 			unfollow()
@@ -112,13 +116,21 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 				return err
 			}
 			if changed == nil && h.topic(runID) == nil {
+				read = true
 				continue // closed and stored: the store has the rest
 			}
 			// A closed topic still in memory waits for Flush; nothing
-			// more is published to it.
-			if err := wait(changed, pollIfNil(changed, h.foreignPoll)); err != nil {
+			// more is published to it, and Flush is not announced, so it
+			// is looked for now and then.
+			var flushc <-chan time.Time
+			if changed == nil {
+				poll.Reset(h.foreignPoll)
+				flushc = poll.C
+			}
+			if _, err := wait(changed, flushc); err != nil {
 				return err
 			}
+			read = true // should it leave memory, the store has the rest
 			continue
 		}
 		// Not live here: finished, or executing on another replica (or
@@ -128,9 +140,24 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 			unfollow = h.followRemote(runID)
 		}
 		changed := h.remoteChanged(runID)
-		done, final, err := h.fromStore(ctx, runID, &cur, deliver)
-		if done || err != nil {
-			return err
+		if read || h.remoteHasNews(runID, cur.Seq, &news) {
+			done, final, err := h.fromStore(ctx, runID, &cur, deliver, read)
+			if done || err != nil {
+				return err
+			}
+			d := h.foreignPoll
+			if h.bus != nil {
+				d = min(d, watchEvery)
+			}
+			if final {
+				d = min(d, finalGrace)
+			}
+			poll.Reset(d)
+			pollc = poll.C
+			read = false
+			if h.topic(runID) != nil {
+				continue // it went live meanwhile: follow it there
+			}
 		}
 		if done, err := deliver(h.remoteTransient(runID, &cur)); done || err != nil {
 			return err
@@ -139,32 +166,24 @@ func (h *Hub) Follow(ctx context.Context, runID string, after int64, w Watcher) 
 			h.watchNote(runID)
 			lastWatch = h.now()
 		}
-		poll := h.foreignPoll
-		if h.bus != nil {
-			poll = min(poll, watchEvery)
-		}
-		if final {
-			poll = min(poll, finalGrace)
-		}
-		if err := wait(changed, poll); err != nil {
+		polled, err := wait(changed, pollc)
+		if err != nil {
 			return err
 		}
+		if polled {
+			read, pollc = true, nil
+		}
 	}
-}
-
-// pollIfNil is how long to wait for a closed topic's Flush: it is not
-// announced, so it is looked for now and then.
-func pollIfNil(changed <-chan struct{}, poll time.Duration) time.Duration {
-	if changed == nil {
-		return poll
-	}
-	return 0
 }
 
 // fromStore delivers the stored events of a run that is not live here. done
 // is true after the done event, or when the run is final without one;
-// final when it is final and its done event may still come.
-func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver func([]Event) (bool, error)) (done, final bool, err error) {
+// final when it is final and its done event may still come. The run's
+// state is read too unless news brought new events and full is false: a
+// run that stores events goes on (or its done event follows), and the
+// next full read, at the latest after the follower's poll, looks again.
+func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver func([]Event) (bool, error), full bool) (done, final bool, err error) {
+	before := cur.Seq
 	read := func() (bool, error) {
 		evs, err := h.store.Events(ctx, runID, cur.Seq)
 		if err != nil {
@@ -178,8 +197,8 @@ func (h *Hub) fromStore(ctx context.Context, runID string, cur *Cursor, deliver 
 	if done, err := read(); done || err != nil {
 		return done, false, err
 	}
-	if h.topic(runID) != nil {
-		return false, false, nil // it went live meanwhile: follow it there
+	if h.topic(runID) != nil || !full && cur.Seq > before {
+		return false, false, nil // live here meanwhile (follow it there), or going on
 	}
 	run, err := h.store.GetRun(ctx, runID)
 	if err != nil {

@@ -61,7 +61,7 @@ type Hub struct {
 	// the rest of the relay state is in relay.go.
 	bus      Bus
 	onCancel func(runID string)
-	out      chan outgoing
+	outbox   *outbox
 
 	mu      sync.Mutex
 	topics  map[string]*topic
@@ -75,6 +75,8 @@ type topic struct {
 	stored    int          // events[:stored] are in the store
 	failed    error        // the store error that stopped writes, nil while they succeed
 	transient *store.Event // latest transient event, nil once a stored one follows
+	tafter    int64        // the events before the transient one
+	relayed   *store.Event // the transient event last sent to other replicas
 	tcount    uint64       // transient events published so far
 	changed   chan struct{}
 	closed    bool
@@ -99,7 +101,7 @@ func NewHub(st Store, opts ...Option) *Hub {
 		// The bus announces what is stored; the poll only guards against
 		// a replica that announces nothing.
 		h.foreignPoll = 5 * time.Second
-		h.out = make(chan outgoing, 1024)
+		h.outbox = newOutbox()
 	}
 	return h
 }
@@ -169,9 +171,10 @@ func (h *Hub) PublishTransient(runID string, p api.Payload) error {
 	}
 	t.tcount++
 	t.transient = &store.Event{RunID: runID, Type: string(enc.Type), Data: enc.Data, At: h.now().UTC()}
+	t.tafter = int64(len(t.events))
 	t.wake()
 	if h.bus != nil && h.now().Before(t.remoteUntil) {
-		h.relayTransient(t, t.transient, int64(len(t.events)))
+		h.relayTransient(t)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ type memStore struct {
 	runs   map[string]store.State
 	ended  map[string]time.Time // FinishedAt of runs that have one
 	fail   error
+	reads  int // calls of Events and GetRun
 }
 
 func (m *memStore) AppendEvent(_ context.Context, e store.Event) error {
@@ -42,6 +43,7 @@ func (m *memStore) AppendEvent(_ context.Context, e store.Event) error {
 func (m *memStore) Events(_ context.Context, runID string, after int64) ([]store.Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.reads++
 	if _, ok := m.runs[runID]; !ok && m.events[runID] == nil {
 		return nil, store.ErrNotFound
 	}
@@ -57,6 +59,7 @@ func (m *memStore) Events(_ context.Context, runID string, after int64) ([]store
 func (m *memStore) GetRun(_ context.Context, id string) (*store.Run, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.reads++
 	st, ok := m.runs[id]
 	if !ok {
 		return nil, store.ErrNotFound
@@ -75,6 +78,12 @@ func (m *memStore) setRun(id string, st store.State) {
 		m.runs = map[string]store.State{}
 	}
 	m.runs[id] = st
+}
+
+func (m *memStore) readCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reads
 }
 
 func (m *memStore) setFail(err error) {

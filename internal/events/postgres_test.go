@@ -203,6 +203,20 @@ func TestFollowerCatchesUpAfterListenerLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	// Both listeners run LISTEN in the background: wait for them.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE query = 'LISTEN "ai4artsed_' || left(md5(current_schema()), 16) || '"'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d listeners after 5 s; want 2", n)
+		}
+	}
 	var killed int
 	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 		WHERE query = 'LISTEN "ai4artsed_' || left(md5(current_schema()), 16) || '"'`).Scan(&killed); err != nil || killed != 2 {

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -12,22 +13,29 @@ import (
 
 // Bus carries short notes between the replicas sharing one store
 // (docs/deploy.md, "How replicas cooperate"); the PostgreSQL store
-// implements it with LISTEN/NOTIFY. Notes are text, "<kind> <run id> ...":
+// implements it with LISTEN/NOTIFY. A payload holds one note or several,
+// one a line; notes are text, "<kind> <run id> ...":
 //
 //	e <run> <seq>                    an event was stored (sent by the store itself)
 //	c <run>                          a cancel of the run was requested (sent by the store)
 //	t <run> <after> <type> <data>    a transient event, published after stored event <after>
 //	w <run>                          a follower on another replica watches the run
+//
+// The hub packs the notes it sends into as few payloads as it can and
+// sends them in one Notify: under load, the ticks of hundreds of waiting
+// runs go out in one round trip a second instead of one each.
 type Bus interface {
-	// Notify sends payload to every replica's Listen, this one's included.
-	Notify(ctx context.Context, payload string) error
-	// Listen calls fn with every note, in order, until ctx ends; connected
+	// Notify sends the payloads, in order, to every replica's Listen, this
+	// one's included.
+	Notify(ctx context.Context, payloads ...string) error
+	// Listen calls fn with every payload, in order, until ctx ends; connected
 	// after every (re)connection, as notes sent while it was down are lost.
 	Listen(ctx context.Context, fn func(payload string), connected func()) error
 }
 
-// maxNote is the longest note sent: PostgreSQL's NOTIFY takes under 8000
-// bytes. A longer transient event is not relayed.
+// maxNote is the longest payload sent: PostgreSQL's NOTIFY takes under
+// 8000 bytes. A transient event whose note is longer is not relayed (its
+// followers elsewhere get the next stored event as usual).
 const maxNote = 7999
 
 // Watch notes: a follower of a run executing elsewhere sends one every
@@ -55,20 +63,56 @@ type remote struct {
 	transient *store.Event // latest transient event, nil once a stored one follows
 	after     int64        // the stored event the transient one follows
 	tcount    uint64
+	// seq is the highest stored event the bus announced (or a transient
+	// one followed), epoch counts reconnections of the bus: a follower
+	// reads the store only when either moved past what it has.
+	seq   int64
+	epoch uint64
 }
+
+// remoteNews is how far a follower has taken note of a remote's news.
+type remoteNews struct{ epoch uint64 }
 
 func (r *remote) wake() {
 	close(r.changed)
 	r.changed = make(chan struct{})
 }
 
-// outgoing is a note waiting to be sent. A transient one is sent only if
-// its topic still holds it then, so a late note cannot follow a newer
-// stored event.
-type outgoing struct {
-	note string
-	t    *topic
-	ev   *store.Event
+// outbox holds the notes waiting to be sent: for each topic only that it
+// has a transient event to relay (its latest is read when sending), for
+// each run one watch note. So a busy bus never drops a note for want of
+// room and never sends a tick that a newer one or a stored event replaced.
+type outbox struct {
+	mu      sync.Mutex
+	ticks   map[*topic]struct{}
+	watches map[string]struct{}
+	wake    chan struct{} // holds one token while the outbox has notes
+}
+
+func newOutbox() *outbox {
+	return &outbox{ticks: map[*topic]struct{}{}, watches: map[string]struct{}{}, wake: make(chan struct{}, 1)}
+}
+
+func (o *outbox) ring() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take empties the outbox.
+func (o *outbox) take() (ticks []*topic, watches []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for t := range o.ticks {
+		ticks = append(ticks, t)
+	}
+	for id := range o.watches {
+		watches = append(watches, id)
+	}
+	clear(o.ticks)
+	clear(o.watches)
+	return ticks, watches
 }
 
 // Run relays notes between this hub and the bus until ctx ends: it hears
@@ -80,50 +124,94 @@ func (h *Hub) Run(ctx context.Context) error {
 		return nil
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case o := <-h.out:
-				if o.t != nil {
-					o.t.mu.Lock()
-					current := o.t.transient == o.ev && !o.t.closed
-					o.t.mu.Unlock()
-					if !current {
-						continue
-					}
-				}
-				// A lost note costs a follower at most a transient
-				// event or a watch period; nothing stored is lost.
-				_ = h.bus.Notify(ctx, o.note)
-			}
-		}
-	})
+	wg.Go(func() { h.sendNotes(ctx) })
 	err := h.bus.Listen(ctx, h.receive, h.resync)
 	wg.Wait()
 	return err
 }
 
-// send queues a note; when the queue is full the note is dropped.
-func (h *Hub) send(o outgoing) {
-	if h.out == nil || len(o.note) > maxNote {
-		return
-	}
-	select {
-	case h.out <- o:
-	default:
+// sendNotes sends what the outbox holds until ctx ends, in one Notify:
+// what gathered while the last one was under way goes out in the next. A
+// lost Notify costs a follower at most a transient event or a watch
+// period; nothing stored is lost.
+func (h *Hub) sendNotes(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.outbox.wake:
+		}
+		ticks, watches := h.outbox.take()
+		notes := make([]string, 0, len(ticks)+len(watches))
+		for _, t := range ticks {
+			if n, ok := t.tickNote(); ok {
+				notes = append(notes, n)
+			}
+		}
+		for _, id := range watches {
+			notes = append(notes, "w "+id)
+		}
+		if payloads := pack(notes); len(payloads) > 0 {
+			_ = h.bus.Notify(ctx, payloads...)
+		}
 	}
 }
 
-// relayTransient sends a transient event of a run watched elsewhere; t.mu
-// is held.
-func (h *Hub) relayTransient(t *topic, e *store.Event, after int64) {
-	h.send(outgoing{note: "t " + e.RunID + " " + strconv.FormatInt(after, 10) + " " + e.Type + " " + string(e.Data), t: t, ev: e})
+// pack joins notes into payloads of at most maxNote bytes, one note a
+// line; a note that is alone too long is left out.
+func pack(notes []string) []string {
+	var out []string
+	var b strings.Builder
+	for _, n := range notes {
+		if len(n) > maxNote {
+			continue
+		}
+		if b.Len() > 0 && b.Len()+1+len(n) > maxNote {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(n)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
 }
 
-// receive handles one note from the bus.
-func (h *Hub) receive(note string) {
+// tickNote is the note of the topic's latest transient event, if it has
+// one not yet sent.
+func (t *topic) tickNote() (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.transient
+	if e == nil || t.closed || e == t.relayed || bytes.IndexByte(e.Data, '\n') >= 0 {
+		return "", false // notes are lines; encoded JSON has no raw newline anyway
+	}
+	t.relayed = e
+	return "t " + e.RunID + " " + strconv.FormatInt(t.tafter, 10) + " " + e.Type + " " + string(e.Data), true
+}
+
+// relayTransient queues the latest transient event of a run watched
+// elsewhere; t.mu is held.
+func (h *Hub) relayTransient(t *topic) {
+	h.outbox.mu.Lock()
+	h.outbox.ticks[t] = struct{}{}
+	h.outbox.mu.Unlock()
+	h.outbox.ring()
+}
+
+// receive handles one payload from the bus: one note a line.
+func (h *Hub) receive(payload string) {
+	for note := range strings.SplitSeq(payload, "\n") {
+		h.receiveNote(note)
+	}
+}
+
+// receiveNote handles one note.
+func (h *Hub) receiveNote(note string) {
 	kind, rest, _ := strings.Cut(note, " ")
 	runID, rest, _ := strings.Cut(rest, " ")
 	switch kind {
@@ -134,6 +222,7 @@ func (h *Hub) receive(note string) {
 			if r.transient != nil && seq > r.after {
 				r.transient = nil
 			}
+			r.seq = max(r.seq, seq)
 			r.wake()
 		}
 		h.mu.Unlock()
@@ -149,6 +238,7 @@ func (h *Hub) receive(note string) {
 			r.tcount++
 			r.transient = &store.Event{RunID: runID, Type: typ, Data: []byte(data), At: h.now().UTC()}
 			r.after = seq
+			r.seq = max(r.seq, seq)
 			r.wake()
 		}
 		h.mu.Unlock()
@@ -171,6 +261,7 @@ func (h *Hub) resync() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, r := range h.remotes {
+		r.epoch++
 		r.wake()
 	}
 }
@@ -206,6 +297,23 @@ func (h *Hub) remoteChanged(runID string) <-chan struct{} {
 	return nil
 }
 
+// remoteHasNews reports whether a follower at seq, having seen news, must
+// read the store: the bus announced a later stored event, or reconnected
+// (notes may have been lost). It records what it reported in news.
+func (h *Hub) remoteHasNews(runID string, seq int64, news *remoteNews) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.remotes[runID]
+	if r == nil {
+		return true
+	}
+	if r.epoch != news.epoch {
+		news.epoch = r.epoch
+		return true
+	}
+	return r.seq > seq
+}
+
 // remoteTransient returns the transient event of a run followed here if a
 // reader at cur has not seen it and it follows the last stored event the
 // reader has; one that an event the reader has already outdated is
@@ -226,5 +334,8 @@ func (h *Hub) remoteTransient(runID string, cur *Cursor) []Event {
 
 // watchNote tells the replica executing runID that a follower here watches it.
 func (h *Hub) watchNote(runID string) {
-	h.send(outgoing{note: "w " + runID})
+	h.outbox.mu.Lock()
+	h.outbox.watches[runID] = struct{}{}
+	h.outbox.mu.Unlock()
+	h.outbox.ring()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,26 +15,30 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/store"
 )
 
-// memBus is an in-process Bus: every note reaches every listener, in the
-// order sent. While down, notes are lost; up again, listeners hear
-// "connected".
+// memBus is an in-process Bus: every payload reaches every listener, in
+// the order sent. While down, payloads are lost; up again, listeners hear
+// "connected". Each Notify takes delay, as a round trip to PostgreSQL does.
 type memBus struct {
 	mu        sync.Mutex
 	listeners []chan string
 	reconnect []chan struct{}
 	down      bool
 	sent      []string
+	delay     time.Duration
 }
 
-func (b *memBus) Notify(_ context.Context, note string) error {
+func (b *memBus) Notify(_ context.Context, payloads ...string) error {
+	time.Sleep(b.delay)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.sent = append(b.sent, note)
+	b.sent = append(b.sent, payloads...)
 	if b.down {
 		return nil
 	}
-	for _, l := range b.listeners {
-		l <- note
+	for _, p := range payloads {
+		for _, l := range b.listeners {
+			l <- p
+		}
 	}
 	return nil
 }
@@ -68,16 +73,24 @@ func (b *memBus) setDown(down bool) {
 	}
 }
 
+// notes returns the notes of a kind sent so far, one a line of a payload.
 func (b *memBus) notes(kind string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []string
-	for _, n := range b.sent {
-		if n[:1] == kind {
-			out = append(out, n)
+	for _, p := range b.payloads() {
+		for n := range strings.SplitSeq(p, "\n") {
+			if n[:1] == kind {
+				out = append(out, n)
+			}
 		}
 	}
 	return out
+}
+
+// payloads returns what was sent so far.
+func (b *memBus) payloads() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.sent)
 }
 
 // announcingStore announces every stored event on the bus, as the
@@ -99,6 +112,12 @@ func (s announcingStore) AppendEvent(ctx context.Context, e store.Event) error {
 func replicas(t *testing.T, n int, opts ...Option) (*memStore, *memBus, []*Hub) {
 	t.Helper()
 	st, bus := &memStore{}, &memBus{}
+	return st, bus, replicasOn(t, st, bus, n, opts...)
+}
+
+// replicasOn is replicas on a given store and bus.
+func replicasOn(t *testing.T, st *memStore, bus *memBus, n int, opts ...Option) []*Hub {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
@@ -121,7 +140,7 @@ func replicas(t *testing.T, n int, opts ...Option) (*memStore, *memBus, []*Hub) 
 		}
 		time.Sleep(time.Millisecond)
 	}
-	return st, bus, hubs
+	return hubs
 }
 
 // TestFollowRunOnAnotherReplica: a follower on B gets A's events live as

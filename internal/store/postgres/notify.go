@@ -23,13 +23,25 @@ const MaxPayload = 7999
 // pings the server to find a connection that died silently.
 const listenCheck = 15 * time.Second
 
-// Notify sends payload to every listener of the store's channel, Listen in
-// this and every other process on the database, once the statement commits.
-func (db *DB) Notify(ctx context.Context, payload string) error {
-	if len(payload) > MaxPayload {
-		return fmt.Errorf("postgres: notify: payload of %d bytes is over %d", len(payload), MaxPayload)
+// Notify sends the payloads, in order, to every listener of the store's
+// channel, Listen in this and every other process on the database, in one
+// statement that commits them together.
+func (db *DB) Notify(ctx context.Context, payloads ...string) error {
+	for _, p := range payloads {
+		if len(p) > MaxPayload {
+			return fmt.Errorf("postgres: notify: payload of %d bytes is over %d", len(p), MaxPayload)
+		}
 	}
-	if _, err := db.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, db.channel, payload); err != nil {
+	var err error
+	switch len(payloads) {
+	case 0:
+		return nil
+	case 1:
+		_, err = db.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, db.channel, payloads[0])
+	default:
+		_, err = db.pool.Exec(ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS n(p, i) ORDER BY i`, db.channel, payloads)
+	}
+	if err != nil {
 		return fmt.Errorf("postgres: notify: %w", err)
 	}
 	return nil

@@ -201,7 +201,14 @@ func TestListenHearsEventsCancelsAndNotify(t *testing.T) {
 	if err := a.Notify(ctx, strings.Repeat("x", MaxPayload+1)); err == nil {
 		t.Error("Notify of a payload over MaxPayload did not fail")
 	}
-	pb.waitFor(t, "e r1 1", "c r1", "t r1 hello")
+	// Several payloads in one statement arrive in the order given.
+	if err := a.Notify(ctx, "w r3", "w r1", strings.Repeat("y", MaxPayload), "w r2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Notify(ctx, "w ok", strings.Repeat("x", MaxPayload+1)); err == nil {
+		t.Error("Notify with a payload over MaxPayload did not fail")
+	}
+	pb.waitFor(t, "e r1 1", "c r1", "t r1 hello", "w r3", "w r1", strings.Repeat("y", MaxPayload), "w r2")
 	if err := other.Notify(ctx, "mine"); err != nil {
 		t.Fatal(err)
 	}
