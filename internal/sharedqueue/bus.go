@@ -5,7 +5,7 @@ import "context"
 // Bus is the replicas' note bus (events.Bus): one listening connection per
 // replica carries the hub's notes and the queue's.
 type Bus interface {
-	Notify(ctx context.Context, payload string) error
+	Notify(ctx context.Context, payloads ...string) error
 	Listen(ctx context.Context, fn func(payload string), connected func()) error
 }
 
