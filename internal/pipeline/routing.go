@@ -226,6 +226,12 @@ func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, q
 		stop()
 		moved := errors.Is(context.Cause(ctx), errMoved)
 		cancel(nil)
+		if err == nil && moved {
+			// The slot came as the call was moved: give it back, so
+			// nothing goes to a machine that left the pool.
+			release()
+			err = errMoved
+		}
 		if err != nil {
 			c.Abort()
 			if moved && x.ctx.Err() == nil {
@@ -282,10 +288,12 @@ func (x *execution) chatOnPool(ctx context.Context, pl *pool.Pool, name string, 
 			return nil
 		})
 		cancel()
-		s.release()
 		if err != nil && !output && errors.Is(err, llm.ErrConnect) && ctx.Err() == nil {
+			// The machine leaves the pool before its slot is given back:
+			// the calls waiting for it move instead of trying it too.
 			s.call.Abort()
 			pl.Fail(m.Name, "a call could not connect")
+			s.release()
 			if x.retryable(pl, attempt, avoid) {
 				x.p.log.Warn("llm call could not connect; retrying once on another machine", "run", x.run.ID, "machine", m.Name, "err", err)
 				avoid = append(avoid, m.Name)
@@ -293,6 +301,7 @@ func (x *execution) chatOnPool(ctx context.Context, pl *pool.Pool, name string, 
 			}
 			return res, err
 		}
+		s.release()
 		s.call.Finish(err == nil, res.LoadDuration)
 		return res, err
 	}
