@@ -344,3 +344,27 @@ func TestFirstLoadSplit(t *testing.T) {
 		t.Fatalf("load %v, work %v; want 8s and 1s", l, w)
 	}
 }
+
+// TestDownMovesOnlyWhereTheyCanGo: a machine that leaves while no other
+// is up keeps its waiting calls (moving them would put them back in the
+// same line); when another machine rejoins, the calls still waiting for
+// the one that is down move to it.
+func TestDownMovesOnlyWhereTheyCanGo(t *testing.T) {
+	var downs []string
+	p := New(Config{Machines: []Machine{{Name: "solo"}}, OnDown: func(m string) { downs = append(downs, m) }})
+	p.Fail("solo", "probe timed out")
+	if len(downs) != 0 {
+		t.Fatalf("the only machine's calls were moved: %v", downs)
+	}
+	downs = nil
+	q := New(Config{Machines: two(), OnDown: func(m string) { downs = append(downs, m) }})
+	q.Fail("m2", "down")
+	q.Fail("m1", "down too")
+	if want := []string{"m2"}; !equal(downs, want) {
+		t.Fatalf("moves %v, want %v (m1 left with nowhere to go)", downs, want)
+	}
+	q.Report("m2", Probe{Up: true})
+	if want := []string{"m2", "m1"}; !equal(downs, want) {
+		t.Fatalf("moves %v, want %v: m1's calls move once m2 is back", downs, want)
+	}
+}
