@@ -7,15 +7,24 @@
 //
 //  1. only healthy machines that have the model (when none has it, the
 //     machines that have it; when none has it at all, every machine);
-//  2. the lowest estimated finish: work queued ahead per slot + this
-//     call's work + a load when the model will not be the loaded one
-//     (counted twice when the machine has a line: the switch back);
+//  2. the lowest estimated finish: work queued ahead per slot (re-estimated
+//     from the current measurements) + this call's work + a load when the
+//     model will not be the loaded one (counted twice when the machine has
+//     a line: the switch back; and twice when the machine is empty while
+//     another holds the model: the empty machine is kept for a model
+//     nobody holds);
 //  3. ties: the machine where the model is loaded, then one whose load
 //     evicts nothing, then the first listed.
 //
+// A call that switches a machine to another model hands the evicted
+// model's waiting calls to OnEvict when another machine holds that model
+// (or nothing): they route again (Reroute), so each machine keeps the line
+// of one model.
+//
 // Durations are moving averages per machine and model (falling back to
-// the model on any machine, then to any call), seeded with Defaults. With PolicyRoundRobin step 2 and 3 are replaced by taking the
-// machines in turn: the baseline of the class benchmark.
+// the model on any machine, then to any call), seeded with Defaults. With
+// PolicyRoundRobin step 2 and 3 are replaced by taking the machines in
+// turn: the baseline of the class benchmark.
 //
 // The package does no I/O: probes come in through Report and Fail, the
 // caller's health loop (Run) calls a probe function.
