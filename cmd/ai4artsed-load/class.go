@@ -38,6 +38,9 @@ type classOptions struct {
 	Token         time.Duration
 	Spread        time.Duration
 	Timeout       time.Duration
+	// Keep, when set, is a directory that keeps each play's server log,
+	// data and configs instead of a temporary one removed at the end.
+	Keep string
 }
 
 // scaled is d in wall time.
@@ -66,6 +69,7 @@ func parseClassFlags(args []string, stderr io.Writer) (classOptions, error) {
 	fs.DurationVar(&o.Token, "token", 20*time.Millisecond, "LLM time per token (class time)")
 	fs.DurationVar(&o.Spread, "spread", 0, "students start at random times within this span (class time); 0: all at once")
 	fs.DurationVar(&o.Timeout, "timeout", 20*time.Minute, "give up after this long (wall time)")
+	fs.StringVar(&o.Keep, "keep", "", "keep each play's server log (server.log), data and configs under this directory (empty: a temporary directory, removed)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -120,14 +124,21 @@ func runClass(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // playClasses builds the server if needed and plays the class once per
 // policy, each against fresh machines and a fresh server.
 func playClasses(ctx context.Context, o classOptions, progress io.Writer) (*classReport, error) {
-	work, err := os.MkdirTemp("", "ai4artsed-class-")
-	if err != nil {
+	work := o.Keep
+	if work == "" {
+		tmp, err := os.MkdirTemp("", "ai4artsed-class-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		work = tmp
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(work)
 	bin := o.ServerBin
 	if bin == "" {
 		fmt.Fprintln(progress, "building the server ...")
+		var err error
 		if bin, err = buildServer(ctx, work); err != nil {
 			return nil, err
 		}

@@ -34,12 +34,13 @@ type studentResult struct {
 func (s student) play(ctx context.Context, hc *http.Client, base string, class time.Time) studentResult {
 	var res studentResult
 	c := client.New(base, hc, client.WithClientID(s.ID))
-	text, err := s.run(ctx, c, api.RunRequest{Stages: api.StagesInterception, Prompt: s.Prompt, Interception: s.Interception, Lang: "en"}, &res, class)
+	text, source, err := s.run(ctx, c, api.RunRequest{Stages: api.StagesInterception, Prompt: s.Prompt, Interception: s.Interception, Lang: "en"}, &res, class)
 	if err != nil {
 		res.Err = "interception: " + err.Error()
 		return res
 	}
-	if _, err := s.run(ctx, c, api.RunRequest{Stages: api.StagesGeneration, Text: text, Output: s.Output, Lang: "en"}, &res, class); err != nil {
+	// The generation names its source run, as the web page does.
+	if _, _, err := s.run(ctx, c, api.RunRequest{Stages: api.StagesGeneration, Text: text, Output: s.Output, Lang: "en", SourceRun: source}, &res, class); err != nil {
 		res.Err = "generation: " + err.Error()
 		return res
 	}
@@ -50,11 +51,12 @@ func (s student) play(ctx context.Context, hc *http.Client, base string, class t
 }
 
 // run starts one run and follows it to its end. It returns the text of
-// the run's last text event; the media event's time goes into res.Image.
-func (s student) run(ctx context.Context, c *client.Client, req api.RunRequest, res *studentResult, class time.Time) (string, error) {
+// the run's last text event and the run's id; the media event's time goes
+// into res.Image.
+func (s student) run(ctx context.Context, c *client.Client, req api.RunRequest, res *studentResult, class time.Time) (string, string, error) {
 	created, err := c.StartRun(ctx, req)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	var text, failure string
 	state := ""
@@ -82,10 +84,10 @@ func (s student) run(ctx context.Context, c *client.Client, req api.RunRequest, 
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if state != "done" {
-		return "", fmt.Errorf("run ended %s %s", state, failure)
+		return "", "", fmt.Errorf("run ended %s %s", state, failure)
 	}
-	return text, nil
+	return text, created.RunID, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,6 +142,30 @@ func TestBackendsFile(t *testing.T) {
 		t.Errorf("gpu-a served %d calls, want the 3 runs'", n)
 	}
 
+	// /metrics shows each machine: its state, queue, slots in use and
+	// slots, and the models loaded (docs/backends.md).
+	resp, err := http.Get(env.Server.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	metrics := string(body)
+	loaded := fmt.Sprintf(`ai4artsed_machine_model_loaded{machine="gpu-a",model="%s"} 1`, b0(got["gpu-a"].Loaded))
+	for _, want := range []string{
+		`ai4artsed_backend_up{backend="gpu-a",state="up"} 1`, `ai4artsed_backend_up{backend="gpu-b",state="down"} 0`,
+		`ai4artsed_backend_up{backend="art",state="up"} 1`,
+		`ai4artsed_llm_slots{backend="gpu-a"} 2`, `ai4artsed_llm_slots_in_use{backend="gpu-a"} 0`, `ai4artsed_queue_length{backend="gpu-a"} 0`,
+		loaded,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(metrics, `backend="gpu-b",state="up"`) {
+		t.Error("/metrics shows the down machine gpu-b up")
+	}
+
 	bad := t.TempDir()
 	os.WriteFile(filepath.Join(bad, "backends.json"), []byte(`{"machines": [{"name": "x", "kind": "ollama", "url": "http://127.0.0.1:1", "slots": 0}]}`), 0o644)
 	s := defaultSettings()
@@ -153,6 +178,14 @@ func TestBackendsFile(t *testing.T) {
 	if want := filepath.Join(bad, "backends.json") + ": machines[0].slots"; !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q, want one naming %q", err, want)
 	}
+}
+
+// b0 is the first of names, or "".
+func b0(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
 }
 
 // closedURL is a loopback URL nobody listens on.

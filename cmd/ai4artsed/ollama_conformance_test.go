@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/llm"
+	"github.com/ai4artsed/ai4artsed/internal/pipeline"
 	"github.com/ai4artsed/ai4artsed/internal/sim/ollamasim"
 )
 
@@ -177,26 +178,45 @@ func TestOllamaConformanceSerialServer(t *testing.T) {
 	}
 }
 
+// TestOllamaConformanceStartCheck: the start check looks at every Ollama
+// machine of the pool, not only the first: each machine's missing models
+// are named with the machine, a machine's model list narrows what it is
+// checked for, and an unreachable machine gets one warning within the
+// check's bound while the others are still checked.
 func TestOllamaConformanceStartCheck(t *testing.T) {
-	sim := httptest.NewServer(ollamasim.New(ollamasim.Options{Models: []string{"llama3.1:8b"}}))
-	defer sim.Close()
+	simA := httptest.NewServer(ollamasim.New(ollamasim.Options{Models: []string{"llama3.1:8b", "llama-guard3:1b"}}))
+	defer simA.Close()
+	simB := httptest.NewServer(ollamasim.New(ollamasim.Options{Models: []string{"llama3.1:8b"}}))
+	defer simB.Close()
+	simC := httptest.NewServer(ollamasim.New(ollamasim.Options{Models: []string{"qwen2.5:7b"}}))
+	defer simC.Close()
 	s := defaultSettings()
-	s.OllamaURL, s.LLMSlots = sim.URL, 2
+	s.OllamaURL, s.LLMSlots = simA.URL, 2
+	machine := func(name, url string, models ...string) *pipeline.LLMMachine {
+		return &pipeline.LLMMachine{Name: name, Provider: llm.ProviderOllama, Client: llm.NewOllama(url, nil, time.Second), Models: models}
+	}
 	var logged strings.Builder
-	checkLLM(context.Background(), s, llm.NewOllama(sim.URL, nil, time.Second), newLogger(&logged))
+	checkLLM(context.Background(), s, []*pipeline.LLMMachine{
+		machine("gpu-a", simA.URL), machine("gpu-b", simB.URL),
+		machine("gpu-c", simC.URL, "llama3.1:8b"),
+	}, newLogger(&logged))
 	out := logged.String()
-	for _, want := range []string{"ollama=2", "OLLAMA_NUM_PARALLEL", `fix="ollama pull llama-guard3:1b"`} {
+	for _, want := range []string{"ollama=2", "OLLAMA_NUM_PARALLEL", `machine=gpu-b model=llama-guard3:1b fix="ollama pull llama-guard3:1b"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log %q lacks %q", out, want)
 		}
 	}
-	if strings.Contains(out, "ollama pull llama3.1:8b") {
-		t.Errorf("log %q warns about an installed model", out)
+	if strings.Contains(out, "machine=gpu-a model=") {
+		t.Errorf("log %q warns about gpu-a, which has every model", out)
+	}
+	if !strings.Contains(out, "machine=gpu-c model=llama3.1:8b") || strings.Contains(out, "machine=gpu-c model=llama-guard3") {
+		t.Errorf("log %q: gpu-c should be checked for its listed model only", out)
 	}
 	logged.Reset()
 	start := time.Now()
-	checkLLM(context.Background(), s, llm.NewOllama("http://127.0.0.1:1", nil, time.Second), newLogger(&logged))
-	if !strings.Contains(logged.String(), "could not check") || time.Since(start) > modelCheckTimeout+time.Second {
+	checkLLM(context.Background(), s, []*pipeline.LLMMachine{machine("down", "http://127.0.0.1:1"), machine("gpu-b", simB.URL)}, newLogger(&logged))
+	if !strings.Contains(logged.String(), "could not check") || !strings.Contains(logged.String(), "machine=down") ||
+		!strings.Contains(logged.String(), "machine=gpu-b model=llama-guard3:1b") || time.Since(start) > modelCheckTimeout+time.Second {
 		t.Errorf("unreachable Ollama: log %q after %s", logged.String(), time.Since(start))
 	}
 }

@@ -83,7 +83,7 @@ func serve(ctx context.Context, s Settings, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	log.Info("settings", app.Settings.logAttrs()...)
-	checkLLM(ctx, app.Settings, app.Ollama, log)
+	checkLLM(ctx, app.Settings, app.Pipeline.LLMMachines(), log)
 	srv := app.API.HTTPServer() // its timeouts: httpapi.Timeouts
 	fmt.Fprintf(stdout, "ai4artsed is running at http://%s/\n", ln.Addr())
 	if f, ok := stdout.(*os.File); ok {

@@ -207,12 +207,13 @@ func (x *execution) generateOnPool(out *catalog.Output, rec *generationRecord) (
 		} else {
 			imgs, err = x.viaWorkflow(ctx, im, out, rec)
 		}
-		s.release()
 		timedOut := ctx.Err() != nil && x.ctx.Err() == nil
 		cancel()
 		if err != nil && imageConnectFailure(err, x.progressed.Load(), rec) && !timedOut && x.ctx.Err() == nil {
+			// The machine leaves the pool before its slot is given back.
 			s.call.Abort()
 			pl.Fail(im.machine(), "a generation could not reach it")
+			s.release()
 			if x.retryable(pl, attempt, avoid) {
 				x.p.log.Warn("generation could not reach its machine; retrying once on another machine", "run", x.run.ID, "machine", im.machine(), "err", err)
 				avoid = append(avoid, im.machine())
@@ -221,6 +222,7 @@ func (x *execution) generateOnPool(out *catalog.Output, rec *generationRecord) (
 			}
 			return nil, err
 		}
+		s.release()
 		s.call.Finish(err == nil && len(imgs) > 0, 0)
 		if err != nil && timedOut {
 			return nil, fmt.Errorf("generation with %s took longer than %s (AI4ARTSED_GENERATION_TIMEOUT): %w: %w", out.ID, im.timeout(), fault.ErrGenerationTimeout, err)

@@ -140,13 +140,14 @@ type Pipeline struct {
 	imageQueues map[string]SlotQueue  // image machines
 	imagePool   *pool.Pool            // built on first use
 	llmPools    map[string]*pool.Pool // by provider; nil entry: no machines
-	waiters     map[string]map[uint64]context.CancelCauseFunc
+	waiters     map[string]map[uint64]waiter
 	waiterSeq   uint64
 	qclosed     bool
 
 	mu       sync.Mutex
 	active   map[string]*execution
 	byClient map[string]int
+	ended    map[string]endedRun // recently finished runs, for continuations
 	closed   bool
 	quit     chan struct{} // closed by Shutdown: ends repair loops
 	wg       sync.WaitGroup
@@ -206,9 +207,10 @@ func New(cfg Config) *Pipeline {
 		queues:      make(map[string]SlotQueue),
 		imageQueues: make(map[string]SlotQueue),
 		llmPools:    make(map[string]*pool.Pool),
-		waiters:     make(map[string]map[uint64]context.CancelCauseFunc),
+		waiters:     make(map[string]map[uint64]waiter),
 		active:      make(map[string]*execution),
 		byClient:    make(map[string]int),
+		ended:       make(map[string]endedRun),
 		quit:        make(chan struct{}),
 	}
 }
@@ -254,6 +256,7 @@ func (p *Pipeline) Start(ctx context.Context, req Request) (*store.Run, error) {
 		cancel(nil)
 		return nil, err
 	}
+	x.arrival = p.continuedLocked(req, now)
 	p.byClient[req.ClientID]++
 	p.active[run.ID] = x
 	p.wg.Add(1)
@@ -408,10 +411,50 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 func (p *Pipeline) forget(x *execution) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.cfg.Now()
+	if x.req.ClientID != "" {
+		for id, e := range p.ended {
+			if now.Sub(e.at) > continueWithin || len(p.ended) >= maxEnded {
+				delete(p.ended, id)
+			}
+		}
+		p.ended[x.run.ID] = endedRun{client: x.req.ClientID, arrival: x.arrival, at: now}
+	}
 	delete(p.active, x.run.ID)
 	if p.byClient[x.req.ClientID]--; p.byClient[x.req.ClientID] <= 0 {
 		delete(p.byClient, x.req.ClientID)
 	}
+}
+
+// A run that continues a run of the same student (a generation run with
+// the text of their interception run, Request.SourceRun) keeps that run's
+// place in the queues, less the time the student took in between: its
+// arrival is the source run's arrival plus the time from the source run's
+// end to this start. The time the server spent on the source run counts as
+// waiting, so a student's work goes on in the order the students started
+// rather than behind every run started while their first run ran; and the
+// image machines get their first work as early as the class allows
+// (docs/scheduling.md, "The order rule"). The turn still comes first, so
+// a continuation never delays another student's first run of a lower turn.
+const (
+	continueWithin = 30 * time.Minute // older source runs give no place
+	maxEnded       = 10000            // runs remembered at most
+)
+
+// endedRun is what a finished run leaves for its continuations.
+type endedRun struct {
+	client      string
+	arrival, at time.Time
+}
+
+// continuedLocked is the arrival of a run started now with req. Callers
+// hold p.mu.
+func (p *Pipeline) continuedLocked(req Request, now time.Time) time.Time {
+	e, ok := p.ended[req.SourceRun]
+	if req.SourceRun == "" || !ok || e.client != req.ClientID || now.Sub(e.at) > continueWithin {
+		return now
+	}
+	return e.arrival.Add(now.Sub(e.at))
 }
 
 // judgeTimeout bounds one safety call.

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/comfy"
@@ -61,6 +62,9 @@ func (p *Pipeline) imageMachine(name string) *Images {
 	return nil
 }
 
+// LLMMachines lists the LLM machines of every pool, in order.
+func (p *Pipeline) LLMMachines() []*LLMMachine { return slices.Clone(p.cfg.LLMMachines) }
+
 // llmMachine returns the LLM machine named name.
 func (p *Pipeline) llmMachine(name string) *LLMMachine {
 	for _, m := range p.cfg.LLMMachines {
@@ -112,7 +116,7 @@ func (p *Pipeline) LLMPool(provider string) *pool.Pool {
 
 func (p *Pipeline) newPool(ms []pool.Machine, def pool.Defaults, canon func(string) string) *pool.Pool {
 	return pool.New(pool.Config{Machines: ms, Policy: p.cfg.Routing, Defaults: def, Canon: canon,
-		OnDown: p.moveWaiting, Logger: p.log.With("component", "pool")})
+		OnDown: p.moveWaiting, OnEvict: p.moveEvicted, Logger: p.log.With("component", "pool")})
 }
 
 func (p *Pipeline) imageSlots(m *Images) int { return cmpOr(m.Slots, p.cfg.ImageSlots) }
@@ -126,33 +130,58 @@ func cmpOr(v, def int) int {
 	return def
 }
 
+// waiter is a call waiting for a machine's slot: its model and how to end
+// its wait.
+type waiter struct {
+	model  string
+	cancel context.CancelCauseFunc
+}
+
 // moveWaiting ends the wait of every call waiting for machine's slot, so
 // each routes again (the pool's OnDown).
 func (p *Pipeline) moveWaiting(machine string) {
+	if n := p.move(machine, nil); n > 0 {
+		p.log.Info("calls moved off a machine that left the pool", "machine", machine, "calls", n)
+	}
+}
+
+// moveEvicted ends the wait of the calls of models waiting for machine's
+// slot: a call routed there switches the machine to another model, and
+// they route again rather than make it switch back (the pool's OnEvict).
+func (p *Pipeline) moveEvicted(machine string, models []string) {
+	if n := p.move(machine, models); n > 0 {
+		p.log.Info("calls moved off a machine that switches model", "machine", machine, "models", models, "calls", n)
+	}
+}
+
+// move ends the wait of the calls waiting for machine's slot, of models
+// (nil: all), and reports how many.
+func (p *Pipeline) move(machine string, models []string) int {
 	p.qmu.Lock()
-	cancels := make([]context.CancelCauseFunc, 0, len(p.waiters[machine]))
-	for _, c := range p.waiters[machine] {
-		cancels = append(cancels, c)
+	var cancels []context.CancelCauseFunc
+	for _, w := range p.waiters[machine] {
+		if models == nil || slices.Contains(models, w.model) {
+			cancels = append(cancels, w.cancel)
+		}
 	}
 	p.qmu.Unlock()
 	for _, c := range cancels {
 		c(errMoved)
 	}
-	if len(cancels) > 0 {
-		p.log.Info("calls moved off a machine that left the pool", "machine", machine, "calls", len(cancels))
-	}
+	return len(cancels)
 }
 
-// watchWait registers cancel as the wait of a call for machine's slot.
-func (p *Pipeline) watchWait(machine string, cancel context.CancelCauseFunc) (stop func()) {
+// watchWait registers cancel as the wait of a call of model for machine's
+// slot.
+func (p *Pipeline) watchWait(machine, model string, cancel context.CancelCauseFunc) (stop func()) {
 	p.qmu.Lock()
 	defer p.qmu.Unlock()
 	p.waiterSeq++
 	id := p.waiterSeq
 	if p.waiters[machine] == nil {
-		p.waiters[machine] = map[uint64]context.CancelCauseFunc{}
+		p.waiters[machine] = map[uint64]waiter{}
 	}
-	p.waiters[machine][id] = cancel
+	p.waiters[machine][id] = waiter{model: model, cancel: cancel}
 	return func() {
 		p.qmu.Lock()
 		delete(p.waiters[machine], id)
@@ -169,12 +198,18 @@ type slot struct {
 // acquireRouted routes a call of model in pl (never to avoid, unless
 // nothing else is left), runs before on the chosen machine (may be nil)
 // and waits for a slot of its queue. A call whose machine leaves the pool
-// while it waits routes again; its ticket stays, and the position it is
-// told does not rise.
+// or switches to another model while it waits routes again; its ticket
+// stays, and the position it is told does not rise.
 func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, queueOf func(string) SlotQueue, kind string, before func(machine string) error) (*slot, error) {
 	told := 0
+	movedOff := "" // the machine the call was last moved off
 	for {
-		c := pl.Route(model, avoid...)
+		var c *pool.Call
+		if movedOff == "" {
+			c = pl.Route(model, avoid...)
+		} else {
+			c = pl.Reroute(model, movedOff, avoid...)
+		}
 		if before != nil {
 			if err := before(c.Machine); err != nil {
 				c.Abort()
@@ -182,7 +217,7 @@ func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, q
 			}
 		}
 		ctx, cancel := context.WithCancelCause(x.ctx)
-		stop := x.p.watchWait(c.Machine, cancel)
+		stop := x.p.watchWait(c.Machine, c.Model, cancel)
 		if c.Stale() {
 			cancel(errMoved)
 		}
@@ -190,10 +225,17 @@ func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, q
 		stop()
 		moved := errors.Is(context.Cause(ctx), errMoved)
 		cancel(nil)
+		if err == nil && moved {
+			// The slot came as the call was moved: give it back, so
+			// nothing goes to a machine that left the pool.
+			release()
+			err = errMoved
+		}
 		if err != nil {
 			c.Abort()
 			if moved && x.ctx.Err() == nil {
-				x.p.log.Info("call moved: its machine left the pool", "run", x.run.ID, "machine", c.Machine)
+				x.p.log.Info("call moved: its machine left the pool or switched model", "run", x.run.ID, "machine", c.Machine)
+				movedOff = c.Machine
 				continue
 			}
 			return nil, err
@@ -203,6 +245,7 @@ func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, q
 			// rather than send the call to a machine known to be down.
 			release()
 			c.Abort()
+			movedOff = c.Machine
 			continue
 		}
 		c.Start()
@@ -252,10 +295,12 @@ func (x *execution) chatOnPool(ctx context.Context, pl *pool.Pool, name string, 
 			return nil
 		})
 		cancel()
-		s.release()
 		if err != nil && !output && errors.Is(err, llm.ErrConnect) && ctx.Err() == nil {
+			// The machine leaves the pool before its slot is given back:
+			// the calls waiting for it move instead of trying it too.
 			s.call.Abort()
 			pl.Fail(m.Name, "a call could not connect")
+			s.release()
 			if x.retryable(pl, attempt, avoid) {
 				x.p.log.Warn("llm call could not connect; retrying once on another machine", "run", x.run.ID, "machine", m.Name, "err", err)
 				avoid = append(avoid, m.Name)
@@ -263,6 +308,7 @@ func (x *execution) chatOnPool(ctx context.Context, pl *pool.Pool, name string, 
 			}
 			return res, err
 		}
+		s.release()
 		s.call.Finish(err == nil, res.LoadDuration)
 		return res, err
 	}

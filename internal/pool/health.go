@@ -79,16 +79,38 @@ func (p *Pool) Fail(machine, detail string) {
 	p.transition(machine, wasUp, false, detail)
 }
 
+// transition logs a change of machine's health and moves waiting calls:
+// those of a machine that left, when another machine is up to take them
+// (with none, moving them would only put them back in the same line); and
+// when a machine rejoins, those still waiting for machines that are down.
 func (p *Pool) transition(machine string, wasUp, up bool, detail string) {
 	switch {
 	case wasUp && !up:
 		p.log.Warn("machine left the pool", "machine", machine, "detail", detail)
-		if p.cfg.OnDown != nil {
+		if p.cfg.OnDown != nil && len(p.downExcept("")) < len(p.machines) {
 			p.cfg.OnDown(machine)
 		}
 	case !wasUp && up:
 		p.log.Info("machine rejoined the pool", "machine", machine, "detail", detail)
+		if p.cfg.OnDown != nil {
+			for _, m := range p.downExcept(machine) {
+				p.cfg.OnDown(m)
+			}
+		}
 	}
+}
+
+// downExcept lists the machines that are down, other than machine.
+func (p *Pool) downExcept(machine string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, s := range p.machines {
+		if !s.up && s.Name != machine {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 // Up reports whether machine is in the pool (healthy or not yet checked).

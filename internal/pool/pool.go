@@ -7,15 +7,24 @@
 //
 //  1. only healthy machines that have the model (when none has it, the
 //     machines that have it; when none has it at all, every machine);
-//  2. the lowest estimated finish: work queued ahead per slot + this
-//     call's work + a load when the model will not be the loaded one
-//     (counted twice when the machine has a line: the switch back);
+//  2. the lowest estimated finish: work queued ahead per slot (re-estimated
+//     from the current measurements) + this call's work + a load when the
+//     model will not be the loaded one (counted twice when the machine has
+//     a line: the switch back; and twice when the machine is empty while
+//     another holds the model: the empty machine is kept for a model
+//     nobody holds);
 //  3. ties: the machine where the model is loaded, then one whose load
 //     evicts nothing, then the first listed.
 //
+// A call that switches a machine to another model hands the evicted
+// model's waiting calls to OnEvict when another machine holds that model
+// (or nothing): they route again (Reroute), so each machine keeps the line
+// of one model.
+//
 // Durations are moving averages per machine and model (falling back to
-// the model on any machine, then to any call), seeded with Defaults. With PolicyRoundRobin step 2 and 3 are replaced by taking the
-// machines in turn: the baseline of the class benchmark.
+// the model on any machine, then to any call), seeded with Defaults. With
+// PolicyRoundRobin step 2 and 3 are replaced by taking the machines in
+// turn: the baseline of the class benchmark.
 //
 // The package does no I/O: probes come in through Report and Fail, the
 // caller's health loop (Run) calls a probe function.
@@ -70,8 +79,12 @@ type Config struct {
 	// OnDown is called, outside the pool's lock, when a machine leaves
 	// the pool: the caller moves the calls waiting for it.
 	OnDown func(machine string)
-	Now    func() time.Time
-	Logger *slog.Logger
+	// OnEvict is called, outside the pool's lock, when a routed call
+	// switches machine to another model while calls of the evicted models
+	// wait there: the caller moves those waiting calls (Reroute).
+	OnEvict func(machine string, models []string)
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Pool is the routing state of a set of machines. Safe for concurrent use.
@@ -174,13 +187,30 @@ func (c *Call) Stale() bool {
 }
 
 // Route picks the machine for a call of model, never one named in avoid
-// (unless every machine is), and counts the call as queued there.
+// (unless every machine is), and counts the call as queued there. When the
+// call switches its machine to another model, the calls of the evicted
+// model still waiting there are handed to OnEvict, to route again (Reroute):
+// a machine keeps the line of one model rather than alternating.
 func (p *Pool) Route(model string, avoid ...string) *Call {
+	return p.route(model, "", avoid, true)
+}
+
+// Reroute is Route for a call that was moved off machine from (it left
+// the pool or switched to another model): it goes back there only when no
+// other healthy machine holds the model or nothing, and never moves other
+// calls in turn.
+func (p *Pool) Reroute(model, from string, avoid ...string) *Call {
+	return p.route(model, from, avoid, false)
+}
+
+func (p *Pool) route(model, from string, avoid []string, mayEvict bool) *Call {
 	model = p.cfg.Canon(model)
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	now := p.cfg.Now()
 	cands := p.candidatesLocked(model, avoid)
+	if from != "" && p.homeLocked(model, p.findLocked(from)) != nil {
+		cands = slices.DeleteFunc(cands, func(s *state) bool { return s.Name == from })
+	}
 	var best *state
 	var bestFinish, bestWork, bestLoad time.Duration
 	bestLoaded, bestFree := false, false
@@ -189,9 +219,10 @@ func (p *Pool) Route(model string, avoid ...string) *Call {
 		p.rr++
 		bestWork, bestLoad, bestLoaded = p.costLocked(best, model)
 	} else {
+		held := p.heldLocked(cands, model)
 		for _, s := range cands {
 			work, load, loaded := p.costLocked(s, model)
-			finish := s.aheadLocked(now) + work + load + p.displaceLocked(s, loaded)
+			finish := p.aheadLocked(s, now) + work + load + p.displaceLocked(s, loaded) + p.reserveLocked(s, model, loaded, held)
 			free := len(s.willHoldLocked()) < s.capacity // a load evicts nothing
 			better := best == nil || finish < bestFinish ||
 				finish == bestFinish && (loaded && !bestLoaded || loaded == bestLoaded && free && !bestFree)
@@ -200,13 +231,82 @@ func (p *Pool) Route(model string, avoid ...string) *Call {
 			}
 		}
 	}
+	var evicted []string
+	if mayEvict && !bestLoaded && p.cfg.Policy != PolicyRoundRobin {
+		if gone := best.evictedLocked(model); gone != "" && p.homeLocked(gone, best) != nil {
+			evicted = []string{gone}
+		}
+	}
 	c := &Call{p: p, m: best, Machine: best.Name, Model: model, Work: bestWork, Load: bestLoad, downs: best.downs}
+	p.log.Info("routed", "machine", best.Name, "model", model, "policy", p.cfg.Policy, "pending", len(best.pending),
+		"work_ms", bestWork.Milliseconds(), "load_ms", bestLoad.Milliseconds(), "finish_ms", bestFinish.Milliseconds(), "evicts", evicted)
 	best.pending = append(best.pending, c)
 	best.recent = append(best.recent, model)
 	if len(best.recent) > 64 {
 		best.recent = slices.Clone(best.recent[len(best.recent)-32:])
 	}
+	p.mu.Unlock()
+	if len(evicted) > 0 && p.cfg.OnEvict != nil {
+		p.cfg.OnEvict(best.Name, evicted)
+	}
 	return c
+}
+
+// evictedLocked is the model that a load of model on s pushes out of what
+// s will hold while calls of it still wait (not started) on s ("" if
+// none): its line should move rather than make s switch back.
+func (s *state) evictedLocked(model string) string {
+	before := s.willHoldLocked()
+	if len(before) < s.capacity {
+		return ""
+	}
+	gone := before[len(before)-1] // the least recently used goes
+	for _, c := range s.pending {
+		if c.Model == gone && c.started.IsZero() {
+			return gone
+		}
+	}
+	return ""
+}
+
+// homeLocked is a healthy machine other than not that has model and holds
+// it (or will), or holds nothing: where a moved line of model goes without
+// a switch. Nil when there is none.
+func (p *Pool) homeLocked(model string, not *state) *state {
+	for _, s := range p.machines {
+		if s == not || !s.up || !s.hasLocked(model) {
+			continue
+		}
+		if held := s.willHoldLocked(); len(held) == 0 && len(s.pending) == 0 || slices.Contains(held, model) {
+			return s
+		}
+	}
+	return nil
+}
+
+// heldLocked reports whether a machine among cands holds model or has a
+// call of it queued.
+func (p *Pool) heldLocked(cands []*state, model string) bool {
+	for _, s := range cands {
+		if slices.Contains(s.willHoldLocked(), model) {
+			return true
+		}
+	}
+	return false
+}
+
+// reserveLocked is what loading model on an empty machine (nothing loaded,
+// nothing queued) costs beyond the load, while another machine holds the
+// model already: a second copy of one model takes the place that the next
+// model nobody holds would load into without evicting anything, so it
+// pays the load that model would then cost. A model nobody holds yet goes
+// to the empty machine at no such cost: the first loads of a pool spread
+// the models over the machines rather than piling them on one.
+func (p *Pool) reserveLocked(s *state, model string, loaded, held bool) time.Duration {
+	if loaded || !held || len(s.pending) > 0 || len(s.willHoldLocked()) > 0 {
+		return 0
+	}
+	return p.stats.load(s.Name, model)
 }
 
 // candidatesLocked applies step 1 of the rule.
@@ -280,12 +380,17 @@ func (s *state) willHoldLocked() []string {
 	return out
 }
 
-// aheadLocked is the work queued on s per slot: the estimates of its
-// pending calls, less what the running ones have done.
-func (s *state) aheadLocked(now time.Time) time.Duration {
+// aheadLocked is the work queued on s per slot: the current estimates of
+// its pending calls (measured since they were routed, so the first calls
+// of a class, routed on the defaults, count as what they really take), less
+// what the running ones have done.
+func (p *Pool) aheadLocked(s *state, now time.Time) time.Duration {
 	var sum time.Duration
 	for _, c := range s.pending {
-		est := c.Work + c.Load
+		est := p.stats.call(s.Name, c.Model)
+		if c.Load > 0 {
+			est += p.stats.load(s.Name, c.Model)
+		}
 		if !c.started.IsZero() {
 			est = max(est-now.Sub(c.started), 0)
 		}
@@ -315,7 +420,8 @@ func (c *Call) Abort() {
 // measured: its duration from Start, less load (the load time the server
 // reported, 0 when it reports none). A load counts when the server reports
 // one over loadFloor or, without a report, when the call was routed
-// expecting a load: then the time beyond the usual work is the load.
+// expecting a load: then the time beyond the measured work is the load
+// (stats.observeLoaded).
 func (c *Call) Finish(ok bool, load time.Duration) {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
@@ -335,7 +441,7 @@ func (c *Call) Finish(ok bool, load time.Duration) {
 	case load > 0:
 		st.observeCall(name, model, max(dur-load, 0))
 	case c.Load > 0:
-		st.observeLoad(name, model, max(dur-st.call(name, model), 0))
+		st.observeLoaded(name, model, dur)
 	default:
 		st.observeCall(name, model, dur)
 	}

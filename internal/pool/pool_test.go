@@ -249,3 +249,122 @@ func TestFewSwitches(t *testing.T) {
 		t.Fatalf("%.1f loads per class of 30 calls of 2 models, want at most 3.5", avg)
 	}
 }
+
+// TestEvictMovesLine: a call that switches a machine to another model
+// hands the evicted model's waiting calls to OnEvict when another machine
+// holds that model; running calls stay, and without such a machine
+// nothing moves (the line would only switch another machine). A moved
+// call does not go back to the machine it left while a home exists.
+func TestEvictMovesLine(t *testing.T) {
+	var evicted []string
+	p, _ := newTestPool(PolicyModels, two()...)
+	p.cfg.OnEvict = func(m string, models []string) { evicted = append(evicted, m+":"+models[0]) }
+	p.Report("m1", up(nil, "x"))
+	p.Report("m2", up(nil, "x"))
+	run := p.Route("x", "m2")
+	run.Start()
+	var waiting []*Call
+	for range 6 {
+		waiting = append(waiting, p.Route("x", "m2"))
+	}
+	if c := p.Route("y", "m2"); c.Machine != "m1" || c.Load == 0 {
+		t.Fatalf("y routed to %s, load %v", c.Machine, c.Load)
+	}
+	if len(evicted) != 1 || evicted[0] != "m1:x" {
+		t.Fatalf("evicted %v, want m1:x", evicted)
+	}
+	for _, c := range waiting {
+		c.Abort()
+		if r := p.Reroute("x", "m1"); r.Machine != "m2" {
+			t.Fatalf("moved call went to %s, want m2", r.Machine)
+		}
+	}
+
+	// No home for the line: nothing moves.
+	evicted = nil
+	q, _ := newTestPool(PolicyModels, Machine{Name: "m1"}, Machine{Name: "m2", Models: []string{"y"}})
+	q.cfg.OnEvict = func(m string, models []string) { evicted = append(evicted, m) }
+	q.Report("m1", up(nil, "x"))
+	for range 3 {
+		q.Route("x")
+	}
+	q.Route("z")
+	if len(evicted) != 0 {
+		t.Fatalf("moved a line that has no other machine: %v", evicted)
+	}
+}
+
+// TestColdStart: on an idle pool with nothing loaded, the models spread
+// over the machines: a second call of a model queues behind the first on
+// its machine rather than loading a second copy on the empty one, whose
+// place goes to the next model nobody holds.
+func TestColdStart(t *testing.T) {
+	p, _ := newTestPool(PolicyModels, two()...)
+	p.stats = newStats(Defaults{Call: time.Second, Load: 4 * time.Second})
+	var got []string
+	for _, m := range []string{"x", "x", "x", "y", "y", "x"} {
+		got = append(got, p.Route(m).Machine)
+	}
+	if want := []string{"m1", "m1", "m1", "m2", "m2", "m1"}; !equal(got, want) {
+		t.Fatalf("routed %v, want %v", got, want)
+	}
+	// Without the other model, a long enough line still spreads.
+	q, _ := newTestPool(PolicyModels, two()...)
+	per := map[string]int{}
+	for range 20 {
+		per[q.Route("x").Machine]++
+	}
+	if per["m2"] == 0 {
+		t.Fatalf("20 calls of one model all on one machine: %v", per)
+	}
+}
+
+// TestFirstLoadSplit: the first call of an idle pool loads its model and
+// no call has been measured: its duration is split once the machine's
+// first call without a load is measured, not by the default work (which
+// would make a load shorter than the default look free).
+func TestFirstLoadSplit(t *testing.T) {
+	p, clk := newTestPool(PolicyModels, Machine{Name: "m1"})
+	p.stats = newStats(Defaults{Call: 10 * time.Second, Load: 20 * time.Second})
+	c := p.Route("x")
+	c.Start()
+	clk.add(9 * time.Second) // 8 s load, 1 s work
+	c.Finish(true, 0)
+	if l := p.stats.load("m1", "x"); l != 20*time.Second {
+		t.Fatalf("load estimate %v before any work was measured, want the default", l)
+	}
+	c = p.Route("x")
+	if c.Load != 0 {
+		t.Fatal("x was expected to load again")
+	}
+	c.Start()
+	clk.add(time.Second)
+	c.Finish(true, 0)
+	if l, w := p.stats.load("m1", "x"), p.stats.call("m1", "x"); l != 8*time.Second || w != time.Second {
+		t.Fatalf("load %v, work %v; want 8s and 1s", l, w)
+	}
+}
+
+// TestDownMovesOnlyWhereTheyCanGo: a machine that leaves while no other
+// is up keeps its waiting calls (moving them would put them back in the
+// same line); when another machine rejoins, the calls still waiting for
+// the one that is down move to it.
+func TestDownMovesOnlyWhereTheyCanGo(t *testing.T) {
+	var downs []string
+	p := New(Config{Machines: []Machine{{Name: "solo"}}, OnDown: func(m string) { downs = append(downs, m) }})
+	p.Fail("solo", "probe timed out")
+	if len(downs) != 0 {
+		t.Fatalf("the only machine's calls were moved: %v", downs)
+	}
+	downs = nil
+	q := New(Config{Machines: two(), OnDown: func(m string) { downs = append(downs, m) }})
+	q.Fail("m2", "down")
+	q.Fail("m1", "down too")
+	if want := []string{"m2"}; !equal(downs, want) {
+		t.Fatalf("moves %v, want %v (m1 left with nowhere to go)", downs, want)
+	}
+	q.Report("m2", Probe{Up: true})
+	if want := []string{"m2", "m1"}; !equal(downs, want) {
+		t.Fatalf("moves %v, want %v: m1's calls move once m2 is back", downs, want)
+	}
+}

@@ -13,10 +13,14 @@ type key struct{ machine, model string }
 type stats struct {
 	def          Defaults
 	calls, loads map[key]float64 // seconds
+	// unsplit are calls with a load measured before any call of their
+	// machine and model: the load and the work in one duration, split
+	// once a call without a load is measured.
+	unsplit map[key]time.Duration
 }
 
 func newStats(def Defaults) *stats {
-	return &stats{def: def, calls: map[key]float64{}, loads: map[key]float64{}}
+	return &stats{def: def, calls: map[key]float64{}, loads: map[key]float64{}, unsplit: map[key]time.Duration{}}
 }
 
 // call estimates one call of model on machine.
@@ -45,6 +49,36 @@ func lookup(m map[key]float64, machine, model string, def time.Duration) time.Du
 
 func (s *stats) observeCall(machine, model string, d time.Duration) {
 	observe(s.calls, machine, model, d)
+	k := key{machine, model}
+	if u, ok := s.unsplit[k]; ok {
+		delete(s.unsplit, k)
+		observe(s.loads, machine, model, max(u-d, 0))
+	}
+}
+
+// observeLoaded measures a call of d that loaded its model, without a
+// load time reported: the load is d less the estimated work, once any
+// call has been measured. The first calls of a pool (on an idle pool each
+// loads its model) have none yet: subtracting
+// the default would make a slow load look free, so the duration waits
+// for the first call without a load (observeCall), or for a second such
+// duration, when it is split by the defaults' ratio.
+func (s *stats) observeLoaded(machine, model string, d time.Duration) {
+	k := key{machine, model}
+	_, measured := s.calls[key{"", ""}] // any call measured: the estimate is no default
+	switch u, waiting := s.unsplit[k]; {
+	case measured:
+		observe(s.loads, machine, model, max(d-s.call(machine, model), 0))
+	case !waiting:
+		s.unsplit[k] = d
+	default:
+		delete(s.unsplit, k)
+		for _, t := range []time.Duration{u, d} {
+			load := time.Duration(float64(t) * float64(s.def.Load) / float64(s.def.Load+s.def.Call))
+			observe(s.loads, machine, model, load)
+			observe(s.calls, machine, model, t-load)
+		}
+	}
 }
 
 func (s *stats) observeLoad(machine, model string, d time.Duration) {
