@@ -34,6 +34,8 @@ type DB struct {
 	now  func() time.Time
 	// channel is the schema's notification channel (notify.go).
 	channel string
+	// lease is the replica lease's own connection (replicas.go).
+	lease leaseConn
 }
 
 var (
@@ -82,6 +84,7 @@ func open(ctx context.Context, cfg *pgxpool.Config, migrations fs.FS) (*DB, erro
 // Close closes every connection of the pool, waiting for those in use to
 // be returned.
 func (db *DB) Close() error {
+	db.lease.close()
 	db.pool.Close()
 	return nil
 }

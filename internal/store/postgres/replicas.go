@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,10 +44,59 @@ func (db *DB) Beat(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("postgres: beat: %w: empty replica id", store.ErrInvalid)
 	}
 	var had bool
-	if err := db.pool.QueryRow(ctx, sqlBeat, id).Scan(&had); err != nil {
+	err := db.lease.do(ctx, db.pool.Config().ConnConfig, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, sqlBeat, id).Scan(&had)
+	})
+	if err != nil {
 		return false, fmt.Errorf("postgres: beat of replica %s: %w", id, mapErr(err))
 	}
 	return had, nil
+}
+
+// leaseConn is a connection of its own, outside the pool, for the lease's
+// renewals: under load every pooled connection may be busy for seconds,
+// and a renewal held up past the lease's TTL would make the others end a
+// live replica's runs (docs/deploy.md, "How replicas cooperate"). It is
+// opened on first use and again after a failure.
+type leaseConn struct {
+	mu     sync.Mutex
+	conn   *pgx.Conn
+	closed bool
+}
+
+// do runs fn on the connection, opening it with cfg when needed.
+func (l *leaseConn) do(ctx context.Context, cfg *pgx.ConnConfig, fn func(*pgx.Conn) error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("store closed")
+	}
+	if l.conn == nil || l.conn.IsClosed() {
+		c, err := pgx.ConnectConfig(ctx, cfg.Copy())
+		if err != nil {
+			return err
+		}
+		l.conn = c
+	}
+	if err := fn(l.conn); err != nil {
+		_ = l.conn.Close(context.Background())
+		l.conn = nil
+		return err
+	}
+	return nil
+}
+
+// close closes the connection for good.
+func (l *leaseConn) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	if l.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = l.conn.Close(ctx)
+		l.conn = nil
+	}
 }
 
 // Leave implements store.Replicas.
