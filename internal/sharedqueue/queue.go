@@ -203,9 +203,12 @@ func (q *Queue) lookLoop() {
 	defer q.m.wg.Done()
 	tick := time.NewTimer(q.m.o.Tick)
 	defer tick.Stop()
-	var last time.Time
-	grant := false
+	var last, granted time.Time
 	for {
+		// Grants happen when tickets leave; a waiting replica also asks
+		// each tick, which frees dead replicas' slots and catches a
+		// departure that raced with an arrival.
+		grant := time.Since(granted) >= q.m.o.Tick
 		if gap := minGap - time.Since(last); gap > 0 && !last.IsZero() {
 			time.Sleep(gap)
 		}
@@ -221,6 +224,7 @@ func (q *Queue) lookLoop() {
 
 		ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
 		if grant {
+			granted = time.Now()
 			if err := q.m.o.Store.GrantQueue(ctx, q.name, q.lim); err != nil {
 				q.m.o.Log.Warn("shared queue: grant failed", "queue", q.name, "err", err)
 			}
@@ -252,9 +256,7 @@ func (q *Queue) lookLoop() {
 		tick.Reset(q.m.o.Tick)
 		select {
 		case <-q.poke:
-			grant = false
 		case <-tick.C:
-			grant = true
 		}
 	}
 }

@@ -159,6 +159,9 @@ func grantLocked(ctx context.Context, tx pgx.Tx, queue string, slots int) ([]int
 // free and nobody waits; otherwise it waits, unless lim.MaxWaiting calls
 // already wait (then Full is set and nothing is stored).
 func (db *DB) EnqueueTicket(ctx context.Context, t store.QueueTicket, lim store.QueueLimits) (store.QueueEntry, error) {
+	if e, ok, err := db.enqueueFull(ctx, t, lim); ok || err != nil {
+		return e, err
+	}
 	var e store.QueueEntry
 	err := db.queueTx(ctx, t.Queue, func(tx pgx.Tx) (bool, []int64, error) {
 		e = store.QueueEntry{}
@@ -202,6 +205,57 @@ func (db *DB) EnqueueTicket(ctx context.Context, t store.QueueTicket, lim store.
 		return store.QueueEntry{}, fmt.Errorf("postgres: enqueue in %s: %w", t.Queue, err)
 	}
 	return e, nil
+}
+
+// enqueueFull takes a ticket into a queue whose slots are all held
+// without the queue's lock, so a crowd arriving at once does not queue up
+// on it (ok false: slots look free, take the locked way). The ticket then
+// waits; if a slot came free meanwhile, it is granted at once under the
+// lock, and a departure that raced with the insert is caught by the
+// waiters' periodic GrantQueue.
+func (db *DB) enqueueFull(ctx context.Context, t store.QueueTicket, lim store.QueueLimits) (store.QueueEntry, bool, error) {
+	if t.Queue == "" || len(t.Queue) > maxQueueNameLen {
+		return store.QueueEntry{}, true, fmt.Errorf("postgres: queue name %q: empty or over %d bytes", t.Queue, maxQueueNameLen)
+	}
+	slots := max(lim.Slots, 1)
+	var held, waiting int
+	if err := db.pool.QueryRow(ctx, sqlQueueCounts, t.Queue).Scan(&held, &waiting); err != nil {
+		return store.QueueEntry{}, true, fmt.Errorf("postgres: enqueue in %s: %w", t.Queue, err)
+	}
+	if held < slots {
+		return store.QueueEntry{}, false, nil
+	}
+	if waiting >= lim.MaxWaiting {
+		return store.QueueEntry{Full: true}, true, nil
+	}
+	arrival := t.Arrival
+	if arrival.IsZero() {
+		arrival = time.Now()
+	}
+	var e store.QueueEntry
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sqlQueueJoinGroup, t.Queue, t.Group); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, sqlQueueInsert, t.Queue, t.Replica, t.RunID, t.Group, max(t.Turn, 0), arrival, false).Scan(&e.ID)
+	})
+	if err != nil {
+		return store.QueueEntry{}, true, fmt.Errorf("postgres: enqueue in %s: %w", t.Queue, err)
+	}
+	if err := db.pool.QueryRow(ctx, sqlQueueCounts, t.Queue).Scan(&held, &waiting); err != nil {
+		return e, true, fmt.Errorf("postgres: enqueue in %s: %w", t.Queue, err)
+	}
+	if held < slots {
+		err = db.queueTx(ctx, t.Queue, func(tx pgx.Tx) (bool, []int64, error) {
+			granted, err := grantLocked(ctx, tx, t.Queue, slots)
+			e.Granted = slices.Contains(granted, e.ID)
+			return false, granted, err
+		})
+		if err != nil {
+			return e, true, fmt.Errorf("postgres: enqueue in %s: %w", t.Queue, err)
+		}
+	}
+	return e, true, nil
 }
 
 // LeaveQueue removes ticket id from queue, waiting or holding a slot, and
