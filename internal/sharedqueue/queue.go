@@ -94,7 +94,13 @@ func (q *Queue) AcquireTicket(ctx context.Context, t queue.Ticket, onStatus func
 		return q.releaser(e.ID), nil
 	}
 
-	w := &waiter{id: e.ID, start: start, notes: make(chan note, 1)}
+	// The first status at once, from what the store counted: the true
+	// position is no higher. Then the looks, and between them, at least
+	// once a tick, the latest position again: a slow database delays the
+	// news, never the ticks.
+	first := e.Waiting + 1
+	w := &waiter{id: e.ID, start: start, notes: make(chan note, 1), told: first, sentAt: time.Now()}
+	onStatus(queue.Status{Position: first, Waited: time.Since(start)})
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -107,8 +113,17 @@ func (q *Queue) AcquireTicket(ctx context.Context, t queue.Ticket, onStatus func
 	q.mu.Unlock()
 	q.nudge()
 
+	every := q.m.o.Tick - q.m.o.Tick/10
+	tick := time.NewTicker(every / 2)
+	defer tick.Stop()
+	lastPos, lastAt := first, time.Now()
 	for {
 		select {
+		case <-tick.C:
+			if time.Since(lastAt) >= every {
+				lastAt = time.Now()
+				onStatus(queue.Status{Position: lastPos, Waited: time.Since(start)})
+			}
 		case <-ctx.Done():
 			q.drop(w)
 			q.leave(e.ID) // also when it was granted meanwhile
@@ -116,6 +131,7 @@ func (q *Queue) AcquireTicket(ctx context.Context, t queue.Ticket, onStatus func
 		case n := <-w.notes:
 			switch n.kind {
 			case noteWait:
+				lastPos, lastAt = n.pos, time.Now()
 				onStatus(queue.Status{Position: n.pos, Waited: time.Since(start)})
 			case noteGranted:
 				q.granted(time.Since(start), onStatus)

@@ -33,6 +33,9 @@ type QueueEntry struct {
 	ID      int64
 	Granted bool
 	Full    bool
+	// Waiting is how many tickets waited when this one came: its position
+	// is at most Waiting+1 (a first position to tell before any look).
+	Waiting int
 }
 
 // QueueLook is what one replica sees of a shared queue: the global 1-based

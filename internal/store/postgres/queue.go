@@ -169,6 +169,7 @@ func (db *DB) EnqueueTicket(ctx context.Context, t store.QueueTicket, lim store.
 		if err := tx.QueryRow(ctx, sqlQueueCounts, t.Queue).Scan(&held, &waiting); err != nil {
 			return false, nil, err
 		}
+		e.Waiting = waiting
 		now := held < max(lim.Slots, 1) && waiting == 0
 		if !now && waiting >= lim.MaxWaiting {
 			e.Full = true
@@ -232,7 +233,7 @@ func (db *DB) enqueueFull(ctx context.Context, t store.QueueTicket, lim store.Qu
 	if arrival.IsZero() {
 		arrival = time.Now()
 	}
-	var e store.QueueEntry
+	e := store.QueueEntry{Waiting: waiting}
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, sqlQueueJoinGroup, t.Queue, t.Group); err != nil {
 			return err
