@@ -385,16 +385,28 @@ func (s *state) willHoldLocked() []string {
 // of a class, routed on the defaults, count as what they really take), less
 // what the running ones have done.
 func (p *Pool) aheadLocked(s *state, now time.Time) time.Duration {
+	// A line holds few models: look each estimate up once (a class's
+	// queue can hold thousands of calls).
+	type est struct {
+		model      string
+		work, load time.Duration
+	}
+	var ests []est
 	var sum time.Duration
 	for _, c := range s.pending {
-		est := p.stats.call(s.Name, c.Model)
+		i := slices.IndexFunc(ests, func(e est) bool { return e.model == c.Model })
+		if i < 0 {
+			ests = append(ests, est{c.Model, p.stats.call(s.Name, c.Model), p.stats.load(s.Name, c.Model)})
+			i = len(ests) - 1
+		}
+		d := ests[i].work
 		if c.Load > 0 {
-			est += p.stats.load(s.Name, c.Model)
+			d += ests[i].load
 		}
 		if !c.started.IsZero() {
-			est = max(est-now.Sub(c.started), 0)
+			d = max(d-now.Sub(c.started), 0)
 		}
-		sum += est
+		sum += d
 	}
 	return sum / time.Duration(s.Slots)
 }
