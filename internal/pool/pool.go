@@ -238,7 +238,7 @@ func (p *Pool) route(model, from string, avoid []string, mayEvict bool) *Call {
 		}
 	}
 	c := &Call{p: p, m: best, Machine: best.Name, Model: model, Work: bestWork, Load: bestLoad, downs: best.downs}
-	p.log.Info("routed", "machine", best.Name, "model", model, "policy", p.cfg.Policy, "pending", len(best.pending),
+	p.log.Debug("routed", "machine", best.Name, "model", model, "policy", p.cfg.Policy, "pending", len(best.pending),
 		"work_ms", bestWork.Milliseconds(), "load_ms", bestLoad.Milliseconds(), "finish_ms", bestFinish.Milliseconds(), "evicts", evicted)
 	best.pending = append(best.pending, c)
 	best.recent = append(best.recent, model)
