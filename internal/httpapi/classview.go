@@ -60,13 +60,7 @@ func (s *Server) classLive(w http.ResponseWriter, r *http.Request, u *store.User
 	ctx, stop := context.WithCancel(r.Context())
 	v := &classView{s: s, id: ws.ID, runs: make(map[string]*api.ClassRun), changed: make(chan struct{}, 1)}
 	defer func() { stop(); v.wg.Wait() }() // every follower has ended when the handler returns
-	go func() {
-		select {
-		case <-s.quit:
-			stop()
-		case <-ctx.Done():
-		}
-	}()
+	defer context.AfterFunc(s.closing, stop)()
 	// Wait on the signal before reading the store, and again before each
 	// look at it: a run stored in between rings the new wait.
 	var bell <-chan struct{}

@@ -120,10 +120,12 @@ type Server struct {
 	handler http.Handler
 	mux     *http.ServeMux
 
-	once     sync.Once
-	quit     chan struct{} // closed on shutdown: ends every SSE stream
-	draining atomic.Bool   // set by Drain: no new runs, /healthz 503
-	starting atomic.Int64  // POST /api/runs requests past the draining check
+	// closing is cancelled on shutdown: it ends every SSE stream (each
+	// stream registers a context.AfterFunc on it, no goroutine).
+	closing      context.Context
+	closeStreams context.CancelFunc
+	draining     atomic.Bool  // set by Drain: no new runs, /healthz 503
+	starting     atomic.Int64 // POST /api/runs requests past the draining check
 
 	accounts                 Accounts
 	loginByName, loginByAddr *auth.Limiter
@@ -164,12 +166,13 @@ func New(cfg Config) *Server {
 	if cfg.ClassPoll <= 0 {
 		cfg.ClassPoll = 2 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}),
+	s := &Server{cfg: cfg, log: cfg.Logger,
 		accounts:    cfg.Accounts,
 		loginByName: auth.NewLimiter(loginFailsPerName, loginWindow),
 		loginByAddr: auth.NewLimiter(loginFailsPerAddr, loginWindow),
 		hashing:     make(chan struct{}, maxHashing),
 	}
+	s.closing, s.closeStreams = context.WithCancel(context.Background())
 	if len(cfg.DeviceKey) == 0 {
 		cfg.DeviceKey = auth.RandomBytes(32)
 	}
@@ -190,4 +193,4 @@ func New(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // CloseStreams ends every open SSE stream; it is safe to call twice.
-func (s *Server) CloseStreams() { s.once.Do(func() { close(s.quit) }) }
+func (s *Server) CloseStreams() { s.closeStreams() }

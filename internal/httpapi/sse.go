@@ -56,13 +56,7 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, stop := context.WithCancel(r.Context())
 	defer stop()
-	go func() {
-		select {
-		case <-s.quit:
-			stop()
-		case <-ctx.Done():
-		}
-	}()
+	defer context.AfterFunc(s.closing, stop)()
 	_ = s.cfg.Hub.Follow(ctx, id, after, events.Watcher{
 		Event: func(e events.Event) error {
 			if e.Seq > 0 {
