@@ -30,12 +30,11 @@ type Queue struct {
 
 // waiter is a local caller waiting for its ticket's grant.
 type waiter struct {
-	id     int64
-	start  time.Time
-	gen    uint64 // q.gen when it was registered
-	told   int    // the last position sent (0: none)
-	sentAt time.Time
-	notes  chan note // cap 1, the latest note wins
+	id    int64
+	start time.Time
+	gen   uint64    // q.gen when it was registered
+	told  int       // the last position sent
+	notes chan note // cap 1, the latest note wins
 }
 
 type noteKind int
@@ -99,7 +98,7 @@ func (q *Queue) AcquireTicket(ctx context.Context, t queue.Ticket, onStatus func
 	// once a tick, the latest position again: a slow database delays the
 	// news, never the ticks.
 	first := e.Waiting + 1
-	w := &waiter{id: e.ID, start: start, notes: make(chan note, 1), told: first, sentAt: time.Now()}
+	w := &waiter{id: e.ID, start: start, notes: make(chan note, 1), told: first}
 	onStatus(queue.Status{Position: first, Waited: time.Since(start)})
 	q.mu.Lock()
 	if q.closed {
@@ -281,7 +280,6 @@ func (q *Queue) lookLoop() {
 // gen) says of it; q.mu is held.
 func (q *Queue) deliverLocked(look store.QueueLook, gen uint64, now time.Time) {
 	q.waiting, q.held, q.lookAt = look.Waiting, look.Held, now
-	every := q.m.o.Tick - q.m.o.Tick/10
 	for id, w := range q.waiters {
 		if look.Granted[id] {
 			w.send(note{kind: noteGranted})
@@ -296,11 +294,10 @@ func (q *Queue) deliverLocked(look store.QueueLook, gen uint64, now time.Time) {
 			}
 			continue
 		}
-		if w.told > 0 && pos > w.told {
-			pos = w.told // never rises: hold still until it is true again
-		}
-		if pos != w.told || now.Sub(w.sentAt) >= every {
-			w.told, w.sentAt = pos, now
+		// Never rises: hold still until it is true again. Only news is
+		// sent; the waiter repeats its latest position each tick itself.
+		if pos < w.told {
+			w.told = pos
 			w.send(note{kind: noteWait, pos: pos})
 		}
 	}

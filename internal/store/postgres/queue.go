@@ -72,13 +72,21 @@ const (
 	maxNoteGrants = 64
 )
 
+// checkQueueName refuses an empty or overlong queue name.
+func checkQueueName(queue string) error {
+	if queue == "" || len(queue) > maxQueueNameLen {
+		return fmt.Errorf("postgres: queue name %q: empty or over %d bytes", queue, maxQueueNameLen)
+	}
+	return nil
+}
+
 // queueTx runs fn in a transaction holding queue's advisory lock, and
 // announces the queue on the channel when fn reports a change: the note
 // "q <queue> <id> ..." names the tickets fn granted (at most
 // maxNoteGrants of them), so their replicas wake them without a look.
 func (db *DB) queueTx(ctx context.Context, queue string, fn func(tx pgx.Tx) (changed bool, granted []int64, err error)) error {
-	if queue == "" || len(queue) > maxQueueNameLen {
-		return fmt.Errorf("postgres: queue name %q: empty or over %d bytes", queue, maxQueueNameLen)
+	if err := checkQueueName(queue); err != nil {
+		return err
 	}
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, sqlQueueLock, queue); err != nil {
@@ -215,8 +223,8 @@ func (db *DB) EnqueueTicket(ctx context.Context, t store.QueueTicket, lim store.
 // lock, and a departure that raced with the insert is caught by the
 // waiters' periodic GrantQueue.
 func (db *DB) enqueueFull(ctx context.Context, t store.QueueTicket, lim store.QueueLimits) (store.QueueEntry, bool, error) {
-	if t.Queue == "" || len(t.Queue) > maxQueueNameLen {
-		return store.QueueEntry{}, true, fmt.Errorf("postgres: queue name %q: empty or over %d bytes", t.Queue, maxQueueNameLen)
+	if err := checkQueueName(t.Queue); err != nil {
+		return store.QueueEntry{}, true, err
 	}
 	slots := max(lim.Slots, 1)
 	var held, waiting int
