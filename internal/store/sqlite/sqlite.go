@@ -79,7 +79,7 @@ func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	common := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", path, busyTimeoutMS)
-	w, err := sql.Open("sqlite", common+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	w, err := openLanes(common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -97,7 +97,7 @@ func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", common+"&_pragma=query_only(1)")
+	r, err := openLanes(common + "&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -105,6 +105,16 @@ func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	return &DB{w: w, r: r, now: time.Now}, nil
+}
+
+// openLanes returns a pool of connections to dsn that run on lanes
+// (lane.go).
+func openLanes(dsn string) (*sql.DB, error) {
+	c, err := newLaneConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
 }
 
 // Close closes the prepared statements and both connection pools.
