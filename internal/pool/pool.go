@@ -83,6 +83,17 @@ type Config struct {
 	// switches machine to another model while calls of the evicted models
 	// wait there: the caller moves those waiting calls (Reroute).
 	OnEvict func(machine string, models []string)
+	// Cautious keeps the default estimates from paying for a load: while
+	// no call of a model has been measured, a call of it goes to a machine
+	// that holds it (or will) when one does, never to load a second copy.
+	// Defaults are guesses; how many calls a load is worth is only known
+	// once one is measured, and then OnShare shares the line out.
+	Cautious bool
+	// OnShare, when set, is called outside the lock with waiting calls
+	// that the pool hands to a machine without waiting calls of its own,
+	// which would finish them sooner by the current estimates: the caller
+	// ends their waits, and each asks Moved for its new call (share.go).
+	OnShare func(calls []*Call)
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
@@ -112,6 +123,10 @@ type state struct {
 	capacity   int
 	pending    []*Call
 	downs      int // times the machine left the pool
+	// incoming counts the calls shared to this machine that have not
+	// come over yet; loadFirst says the first of them loads the model.
+	incoming  int
+	loadFirst bool
 }
 
 // New returns a pool of cfg.Machines; every machine counts as healthy
@@ -175,7 +190,8 @@ type Call struct {
 	Work, Load time.Duration
 	started    time.Time
 	done       bool
-	downs      int // the machine's downs when routed
+	downs      int    // the machine's downs when routed
+	shareTo    *state // the machine the call is shared to, until it moves
 }
 
 // Stale reports whether the call's machine left the pool since the call
@@ -184,6 +200,15 @@ func (c *Call) Stale() bool {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
 	return c.m.downs != c.downs
+}
+
+// Shared reports whether the pool shared the waiting call to another
+// machine (OnShare) before it got a slot: the caller should end its wait
+// and take its new call (Moved).
+func (c *Call) Shared() bool {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	return c.shareTo != nil
 }
 
 // Route picks the machine for a call of model, never one named in avoid
@@ -220,8 +245,12 @@ func (p *Pool) route(model, from string, avoid []string, mayEvict bool) *Call {
 		bestWork, bestLoad, bestLoaded = p.costLocked(best, model)
 	} else {
 		held := p.heldLocked(cands, model)
+		guess := p.cfg.Cautious && held && !p.stats.measured(model)
 		for _, s := range cands {
 			work, load, loaded := p.costLocked(s, model)
+			if guess && !loaded {
+				continue // a second copy, on the defaults only
+			}
 			finish := p.aheadLocked(s, now) + work + load + p.displaceLocked(s, loaded) + p.reserveLocked(s, model, loaded, held)
 			free := len(s.willHoldLocked()) < s.capacity // a load evicts nothing
 			better := best == nil || finish < bestFinish ||
@@ -418,6 +447,7 @@ func (c *Call) Start() {
 	if c.started.IsZero() {
 		c.started = c.p.cfg.Now()
 	}
+	c.unshareLocked()
 }
 
 // Abort takes a call that did not run (moved, cancelled while waiting,
@@ -433,16 +463,25 @@ func (c *Call) Abort() {
 // reported, 0 when it reports none). A load counts when the server reports
 // one over loadFloor or, without a report, when the call was routed
 // expecting a load: then the time beyond the measured work is the load
-// (stats.observeLoaded).
+// (stats.observeLoaded). Then the pool may share a line out (OnShare).
 func (c *Call) Finish(ok bool, load time.Duration) {
 	c.p.mu.Lock()
-	defer c.p.mu.Unlock()
+	shared := c.finishLocked(ok, load)
+	c.p.mu.Unlock()
+	if len(shared) > 0 {
+		c.p.cfg.OnShare(shared)
+	}
+}
+
+// finishLocked is Finish under the lock; it returns the calls to share
+// out now that a call has been measured and its machine has a slot free.
+func (c *Call) finishLocked(ok bool, load time.Duration) []*Call {
 	if c.done {
-		return
+		return nil
 	}
 	c.removeLocked()
 	if !ok || c.started.IsZero() {
-		return
+		return c.p.shareLocked()
 	}
 	dur := c.p.cfg.Now().Sub(c.started)
 	st, name, model := c.p.stats, c.m.Name, c.Model
@@ -457,6 +496,7 @@ func (c *Call) Finish(ok bool, load time.Duration) {
 	default:
 		st.observeCall(name, model, dur)
 	}
+	return c.p.shareLocked()
 }
 
 // loadFloor is the reported load time below which a model counts as
@@ -467,6 +507,7 @@ func (c *Call) removeLocked() {
 	if c.done {
 		return
 	}
+	c.unshareLocked()
 	c.done = true
 	c.m.pending = slices.DeleteFunc(c.m.pending, func(o *Call) bool { return o == c })
 }
