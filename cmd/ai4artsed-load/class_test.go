@@ -106,23 +106,31 @@ func TestLowerBound(t *testing.T) {
 		lead, first            time.Duration
 		image, llm, chain, tot time.Duration
 	}{
-		// Lead 5+1+5+1; images from 12 + 8: (30×1 + 2×8)/2 after 12 = 35.
-		// LLM: the 61 calls after the interception model's load (5 s) over
-		// 4 slots with the stage 3 model's load: 5 + 66/4 = 21.5, + 1 image.
-		{"pool, at once", true, 2, 2, class(0, 14, 16), 12 * s, 21 * s, 35 * s, 22500 * time.Millisecond, 21 * s, 35 * s},
+		// Lead 5+1+5+1. Images: each checkpoint loaded once, b's 16 on one
+		// machine after 12 + 8: 36; or a third load, (30×1 + 3×8)/2 after
+		// 12: 39. LLM: the 61 calls after the interception model's load
+		// (5 s) over 4 slots with the stage 3 model's load: 5 + 66/4 =
+		// 21.5, + 1 image.
+		{"pool, at once", true, 2, 2, class(0, 14, 16), 12 * s, 21 * s, 36 * s, 22500 * time.Millisecond, 21 * s, 36 * s},
+		// A mix this uneven is worth a third load: 12 + 8 + 24 = 44 on one
+		// machine, 12 + 54/2 = 39 with it.
+		{"uneven mix", true, 2, 2, class(0, 6, 24), 12 * s, 21 * s, 39 * s, 22500 * time.Millisecond, 21 * s, 39 * s},
 		// One machine with every model loaded stands in: no loads; LLM
-		// 61 s/4 + 1; images 2 + 46/2.
-		{"stand-in, at once", false, 1, 4, class(0, 14, 16), 2 * s, 11 * s, 25 * s, 16250 * time.Millisecond, 11 * s, 25 * s},
+		// 61 s/4 + 1; images 2 + 8 + 16.
+		{"stand-in, at once", false, 1, 4, class(0, 14, 16), 2 * s, 11 * s, 26 * s, 16250 * time.Millisecond, 11 * s, 26 * s},
 		// 29 at once and one at 40 s: nothing to load for the late one, but
 		// its own calls and image: 40 + 1 + 1 + 1. (Reachable: each
 		// model on its own machine by then.) The LLM side: its two calls
-		// after 40 and 41 over 4 slots, + 1 image.
+		// after 40 and 41 over 4 slots, + 1 image. The image side: its
+		// image after 42 spread with a third load, 42.5 (on one machine
+		// with a's line, 43).
 		{"one late student", true, 2, 2, append(class(0, 13, 16), boundStudent{40 * s, "a"}), 12 * s, 21 * s,
 			42500 * time.Millisecond, 42250 * time.Millisecond, 43 * s, 43 * s},
 		// 10 students of a at once, then 10 of a and 10 of b at 30 s: the
 		// late wave's stage 3 calls end at 32, so from 32 on there are its
-		// 20 images and the first load of b: 32 + 28/2 = 46. The LLM side:
-		// 40 calls from 30 s, 30 + 40/4 + 1.
+		// 20 images and the first load of b: 32 + 28/2 = 46 (each loaded
+		// once: b's line alone, 32 + 8 + 10 = 50). The LLM side: 40 calls
+		// from 30 s, 30 + 40/4 + 1.
 		{"late wave", true, 2, 2, append(class(0, 10, 0), class(30*s, 10, 10)...), 12 * s, 21 * s,
 			46 * s, 41 * s, 41 * s, 46 * s},
 	}

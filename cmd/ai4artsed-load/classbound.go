@@ -29,7 +29,9 @@ type bound struct {
 	// Image is the image machines' bound: for a time s, the images that
 	// cannot start before s, and the first load of each checkpoint that
 	// cannot start before s, spread evenly over the machines after s; the
-	// largest over s.
+	// largest over s. With one more load when that is less than what
+	// loading each checkpoint only once costs: all its images on one
+	// machine.
 	Image time.Duration
 	// LLM is the same over the LLM machines' slots, for the calls and each
 	// model's first load, plus one image after the last call.
@@ -86,7 +88,10 @@ func spreadBound(jobs []job, capacity int) time.Duration {
 //     the first generation of the checkpoint can.
 //
 // Only each model's first load is counted: later loads can be avoided by
-// some routing (two machines can hold two models). On an LLM machine a
+// some routing (two machines can hold two models). But a checkpoint loaded
+// only once has all its images on one machine: the image side is the less
+// of that (the busiest checkpoint's line on one machine) and the spread
+// with one more load. On an LLM machine a
 // load holds at least the slot of the call that asked for it (the
 // simulator goes on running calls of the model it evicts), so the LLM
 // side's capacity is its slots, each doing call or load time; the last
@@ -176,19 +181,34 @@ func lowerBound(o classOptions, spec machineSpec, pool bool, students []boundStu
 		}
 	}
 	var imageJobs []job
-	for _, g := range firstGen {
+	perCheckpoint := map[string][]job{}
+	firstLoad := time.Duration(-1)
+	for out, g := range firstGen {
 		imageJobs = append(imageJobs, job{g, spec.CheckpointLoad})
+		perCheckpoint[out] = append(perCheckpoint[out], job{g, spec.CheckpointLoad})
+		if firstLoad < 0 || g < firstLoad {
+			firstLoad = g
+		}
 	}
 	b.FirstImage = -1
 	for i, s := range students {
 		r := max(gen[i], firstGen[s.Output]+spec.CheckpointLoad)
 		imageJobs = append(imageJobs, job{r, image})
+		perCheckpoint[s.Output] = append(perCheckpoint[s.Output], job{r, image})
 		b.Chain = max(b.Chain, r+image)
 		if b.FirstImage < 0 || r+image < b.FirstImage {
 			b.FirstImage = r + image
 		}
 	}
-	b.Image = spreadBound(imageJobs, spec.ImageMachines)
+	// Either every checkpoint is loaded once, and then all its images run
+	// on the one machine that loaded it; or some checkpoint is loaded
+	// twice: one more load, no sooner than the first load can start.
+	var once time.Duration
+	for _, jobs := range perCheckpoint {
+		once = max(once, spreadBound(jobs, 1))
+	}
+	twice := spreadBound(append(imageJobs, job{firstLoad, spec.CheckpointLoad}), spec.ImageMachines)
+	b.Image = min(once, twice)
 	b.Total = max(b.Image, b.LLM, b.Chain)
 	return b
 }

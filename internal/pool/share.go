@@ -91,17 +91,27 @@ func (p *Pool) shareGainLocked(s, t *state, model string, ahead time.Duration, n
 			tail = append(tail, c)
 		}
 	}
+	// A load holds the whole machine (the calls of the model wait for
+	// it), and costs one more: the switch back of the model it evicts,
+	// or on an empty machine the load of the next model nobody holds,
+	// which would have gone there without evicting anything (the reserve
+	// of the routing rule).
 	load := time.Duration(0)
-	if !slices.Contains(s.willHoldLocked(), model) {
+	if held := s.willHoldLocked(); !slices.Contains(held, model) {
 		load = p.stats.load(s.Name, model)
+		if len(held) == s.capacity {
+			load += p.stats.load(s.Name, held[len(held)-1])
+		} else if len(held) == 0 {
+			load *= 2
+		}
 	}
 	base := p.aheadLocked(s, now)
 	fromT := p.stats.call(t.Name, model) / time.Duration(t.Slots)
-	onS := p.stats.call(s.Name, model)
+	onS := p.stats.call(s.Name, model) / time.Duration(s.Slots)
 	best, bestGain := 0, time.Duration(0)
 	for k := 1; k <= len(tail); k++ {
 		finishT := ahead - time.Duration(k)*fromT
-		finishS := base + (load+time.Duration(k)*onS)/time.Duration(s.Slots)
+		finishS := base + load + time.Duration(k)*onS
 		if gain := ahead - max(finishT, finishS); gain > bestGain {
 			best, bestGain = k, gain
 		}

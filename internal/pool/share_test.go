@@ -48,7 +48,8 @@ func TestCautious(t *testing.T) {
 
 // TestShareLine: when a call finishes, a machine without waiting calls
 // takes the tail of another machine's line of a measured model, as many
-// calls as even out the two finishes (its load included); each shared
+// calls as even out the two finishes (its load counted twice: the load,
+// and the reserve of an empty machine); each shared
 // call becomes a call of the new machine when its caller asks (Moved),
 // the first one loading. A call that got its slot first stays; a line too
 // short to pay the load is not shared.
@@ -60,7 +61,7 @@ func TestShareLine(t *testing.T) {
 	p.Report("m1", up(nil, "x"))
 	p.Report("m2", up(nil))
 	var line []*Call
-	for range 10 {
+	for range 20 {
 		line = append(line, p.Route("x"))
 	}
 	for _, c := range line {
@@ -71,24 +72,24 @@ func TestShareLine(t *testing.T) {
 	line[0].Start()
 	clk.add(time.Second)
 	line[0].Finish(true, 0)
-	// 9 waiting 1 s calls on m1; m2 loads in 5 s: 2 calls move, both
-	// machines done after 7 s (instead of 9).
-	if len(shared) != 1 || len(shared[0]) != 2 || shared[0][0] != line[9] || shared[0][1] != line[8] {
-		t.Fatalf("shared %v, want the last two calls of the line", shared)
+	// 19 waiting 1 s calls on m1; m2 loads in 5 s, counted twice: 4
+	// calls move, m1 is done after 15 s, m2 after 14 (instead of 19).
+	if len(shared) != 1 || len(shared[0]) != 4 || shared[0][0] != line[19] || shared[0][3] != line[16] {
+		t.Fatalf("shared %v, want the last four calls of the line", shared)
 	}
-	if !line[9].Shared() || line[7].Shared() {
+	if !line[19].Shared() || line[15].Shared() {
 		t.Fatal("Shared does not tell the shared calls")
 	}
-	if p.Moved(line[7]) != nil {
+	if p.Moved(line[15]) != nil {
 		t.Fatal("a call not shared moved")
 	}
-	n := p.Moved(line[9])
+	n := p.Moved(line[19])
 	if n == nil || n.Machine != "m2" || n.Load == 0 {
 		t.Fatalf("moved call %+v, want one on m2 that loads x", n)
 	}
-	// The other shared call gets its slot on m1 before it moves: it stays.
-	line[8].Start()
-	if p.Moved(line[8]) != nil {
+	// Another shared call gets its slot on m1 before it moves: it stays.
+	line[18].Start()
+	if p.Moved(line[18]) != nil {
 		t.Fatal("a shared call that started where it was moved anyway")
 	}
 	// Routing sees the moved call on m2, with x loaded there.
@@ -96,20 +97,20 @@ func TestShareLine(t *testing.T) {
 		t.Fatalf("next x went to %s (load %v), want m2 without a load", c.Machine, c.Load)
 	}
 
-	// A short line: nothing to share.
+	// A line shorter than a load and the switch back: nothing to share.
 	shared = nil
 	q, clk := newTestPool(PolicyModels, two()...)
 	q.cfg.OnShare = func(calls []*Call) { shared = append(shared, calls) }
 	q.Report("m1", up(nil, "x"))
 	q.Report("m2", up(nil, "y"))
 	var short []*Call
-	for range 4 {
+	for range 9 {
 		short = append(short, q.Route("x", "m2"))
 	}
 	short[0].Start()
 	clk.add(time.Second)
 	short[0].Finish(true, 0)
 	if len(shared) != 0 {
-		t.Fatalf("shared %v of a line of 3 one-second calls, with a 5 s load", shared)
+		t.Fatalf("shared %v of a line of 8 one-second calls, with a 5 s load and a 5 s switch back", shared)
 	}
 }
