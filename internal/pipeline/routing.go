@@ -84,7 +84,7 @@ func (p *Pipeline) ImagePool() *pool.Pool {
 		for _, m := range p.machines() {
 			ms = append(ms, pool.Machine{Name: m.machine(), Slots: p.imageSlots(m), Models: m.Models, Labels: m.Labels, Capacity: 1})
 		}
-		p.imagePool = p.newPool(ms, imageDefaults, nil)
+		p.imagePool = p.newPool(ms, imageDefaults, nil, true)
 	}
 	return p.imagePool
 }
@@ -108,15 +108,28 @@ func (p *Pipeline) LLMPool(provider string) *pool.Pool {
 		if provider == llm.ProviderOllama {
 			canon = llm.OllamaName
 		}
-		pl = p.newPool(ms, llmDefaults, canon)
+		pl = p.newPool(ms, llmDefaults, canon, false)
 	}
 	p.llmPools[provider] = pl
 	return pl
 }
 
-func (p *Pipeline) newPool(ms []pool.Machine, def pool.Defaults, canon func(string) string) *pool.Pool {
-	return pool.New(pool.Config{Machines: ms, Policy: p.cfg.Routing, Defaults: def, Canon: canon, Cautious: true,
-		OnDown: p.moveWaiting, OnEvict: p.moveEvicted, OnShare: p.moveShared, Logger: p.log.With("component", "pool")})
+// newPool builds a pool. An image pool is cautious and shares lines out
+// (pool.Config.Cautious, OnShare): a generation's estimates are defaults
+// until two of a checkpoint have run (SwarmUI and ComfyUI report no load
+// time; the first generation's load and work are split by the second),
+// and the first decisions of a class set where each checkpoint is loaded.
+// An LLM pool is not: Ollama reports the load time in its first answer,
+// and each student's calls alternate between models (interception, then
+// stage 3), so a machine left empty is soon needed for the next model;
+// a line shared onto it then would hold that model up behind a load.
+func (p *Pipeline) newPool(ms []pool.Machine, def pool.Defaults, canon func(string) string, image bool) *pool.Pool {
+	cfg := pool.Config{Machines: ms, Policy: p.cfg.Routing, Defaults: def, Canon: canon,
+		OnDown: p.moveWaiting, OnEvict: p.moveEvicted, Logger: p.log.With("component", "pool")}
+	if image {
+		cfg.Cautious, cfg.OnShare = true, p.moveShared
+	}
+	return pool.New(cfg)
 }
 
 func (p *Pipeline) imageSlots(m *Images) int { return cmpOr(m.Slots, p.cfg.ImageSlots) }
