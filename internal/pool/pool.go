@@ -7,12 +7,13 @@
 //
 //  1. only healthy machines that have the model (when none has it, the
 //     machines that have it; when none has it at all, every machine);
-//  2. the lowest estimated finish: work queued ahead per slot (re-estimated
-//     from the current measurements) + this call's work + a load when the
-//     model will not be the loaded one (counted twice when the machine has
-//     a line: the switch back; and twice when the machine is empty while
-//     another holds the model: the empty machine is kept for a model
-//     nobody holds);
+//  2. the lowest estimated finish: loads queued ahead + work queued ahead
+//     per slot (re-estimated from the current measurements) + this call's
+//     work + a load when the model will not be the loaded one (counted
+//     twice when the machine has a line, or evicts the pool's only copy of
+//     a model routed within its load time: the switch back; and twice when
+//     the machine is empty while another holds the model: the empty
+//     machine is kept for a model nobody holds);
 //  3. ties: the machine where the model is loaded, then one whose load
 //     evicts nothing, then the first listed.
 //
@@ -20,6 +21,10 @@
 // model's waiting calls to OnEvict when another machine holds that model
 // (or nothing): they route again (Reroute), so each machine keeps the line
 // of one model.
+//
+// With Config.Cautious, a model not measured yet never loads a second
+// copy; with Config.OnShare, a machine without waiting calls takes over
+// the tail of another's line when a call finishes (share.go).
 //
 // Durations are moving averages per machine and model (falling back to
 // the model on any machine, then to any call), seeded with Defaults. With
@@ -107,6 +112,8 @@ type Pool struct {
 	mu       sync.Mutex
 	machines []*state
 	rr       int
+	// lastRouted is when a call of each model was last routed.
+	lastRouted map[string]time.Time
 }
 
 // state is what the pool knows of one machine.
@@ -150,7 +157,7 @@ func New(cfg Config) *Pool {
 	if cfg.Defaults.Load <= 0 {
 		cfg.Defaults.Load = 15 * time.Second
 	}
-	p := &Pool{cfg: cfg, log: cfg.Logger, stats: newStats(cfg.Defaults)}
+	p := &Pool{cfg: cfg, log: cfg.Logger, stats: newStats(cfg.Defaults), lastRouted: map[string]time.Time{}}
 	for _, m := range cfg.Machines {
 		m.Slots = max(m.Slots, 1)
 		s := &state{Machine: m, up: true, detail: "not checked yet", capacity: max(m.Capacity, 1)}
@@ -251,7 +258,7 @@ func (p *Pool) route(model, from string, avoid []string, mayEvict bool) *Call {
 			if guess && !loaded {
 				continue // a second copy, on the defaults only
 			}
-			finish := p.aheadLocked(s, now) + work + load + p.displaceLocked(s, loaded) + p.reserveLocked(s, model, loaded, held)
+			finish := p.aheadLocked(s, now) + work + load + p.displaceLocked(s, loaded, now) + p.reserveLocked(s, model, loaded, held)
 			free := len(s.willHoldLocked()) < s.capacity // a load evicts nothing
 			better := best == nil || finish < bestFinish ||
 				finish == bestFinish && (loaded && !bestLoaded || loaded == bestLoaded && free && !bestFree)
@@ -271,6 +278,7 @@ func (p *Pool) route(model, from string, avoid []string, mayEvict bool) *Call {
 		"work_ms", bestWork.Milliseconds(), "load_ms", bestLoad.Milliseconds(), "finish_ms", bestFinish.Milliseconds(), "evicts", evicted)
 	best.pending = append(best.pending, c)
 	best.recent = append(best.recent, model)
+	p.lastRouted[model] = now
 	if len(best.recent) > 64 {
 		best.recent = slices.Clone(best.recent[len(best.recent)-32:])
 	}
@@ -388,11 +396,33 @@ func (p *Pool) costLocked(s *state, model string) (work, load time.Duration, loa
 // call of that model routed there pays a load back. Counting it keeps
 // the pool from switching two machines back and forth when both lines
 // are long.
-func (p *Pool) displaceLocked(s *state, loaded bool) time.Duration {
-	if loaded || len(s.pending) == 0 || len(s.recent) == 0 {
+//
+// Without a line, the same holds when the load evicts the pool's only
+// copy of a model whose calls still come: one was routed within its load
+// time (with students starting over a while, the interception model
+// between two students' calls).
+func (p *Pool) displaceLocked(s *state, loaded bool, now time.Time) time.Duration {
+	if loaded {
 		return 0
 	}
-	return p.stats.load(s.Name, s.recent[len(s.recent)-1])
+	if len(s.pending) > 0 && len(s.recent) > 0 {
+		return p.stats.load(s.Name, s.recent[len(s.recent)-1])
+	}
+	held := s.willHoldLocked()
+	if len(held) < s.capacity || len(held) == 0 {
+		return 0 // the load evicts nothing
+	}
+	gone := held[len(held)-1]
+	last, ok := p.lastRouted[gone]
+	if !ok || now.Sub(last) >= p.stats.load(s.Name, gone) {
+		return 0
+	}
+	for _, o := range p.machines {
+		if o != s && o.up && slices.Contains(o.willHoldLocked(), gone) {
+			return 0 // another copy stays
+		}
+	}
+	return p.stats.load(s.Name, gone)
 }
 
 // willHoldLocked lists the models loaded once the calls routed to s have
@@ -409,8 +439,8 @@ func (s *state) willHoldLocked() []string {
 	return out
 }
 
-// aheadLocked is the work queued on s per slot: the current estimates of
-// its pending calls (measured since they were routed, so the first calls
+// aheadLocked is the work queued on s: the loads, and the work per slot:
+// the current estimates of its pending calls (measured since they were routed, so the first calls
 // of a class, routed on the defaults, count as what they really take), less
 // what the running ones have done.
 func (p *Pool) aheadLocked(s *state, now time.Time) time.Duration {
@@ -421,23 +451,28 @@ func (p *Pool) aheadLocked(s *state, now time.Time) time.Duration {
 		work, load time.Duration
 	}
 	var ests []est
-	var sum time.Duration
+	var work, loads time.Duration
 	for _, c := range s.pending {
 		i := slices.IndexFunc(ests, func(e est) bool { return e.model == c.Model })
 		if i < 0 {
 			ests = append(ests, est{c.Model, p.stats.call(s.Name, c.Model), p.stats.load(s.Name, c.Model)})
 			i = len(ests) - 1
 		}
-		d := ests[i].work
+		w, l := ests[i].work, time.Duration(0)
 		if c.Load > 0 {
-			d += ests[i].load
+			l = ests[i].load
 		}
 		if !c.started.IsZero() {
-			d = max(d-now.Sub(c.started), 0)
+			// A started call loads first, then works.
+			done := now.Sub(c.started)
+			l, w = max(l-done, 0), max(w-max(done-l, 0), 0)
 		}
-		sum += d
+		work += w
+		loads += l
 	}
-	return sum / time.Duration(s.Slots)
+	// A load holds the whole machine: the other calls of its model wait
+	// for it, and another model's load waits for it or evicts it.
+	return loads + work/time.Duration(s.Slots)
 }
 
 // Start records that the call got its slot and begins running.
