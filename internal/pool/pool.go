@@ -134,6 +134,10 @@ type state struct {
 	// come over yet; loadFirst says the first of them loads the model.
 	incoming  int
 	loadFirst bool
+	// shareModel is the model of the calls shared to this machine, put in
+	// recent when they were; arrived says one came over (Moved).
+	shareModel string
+	arrived    bool
 }
 
 // New returns a pool of cfg.Machines; every machine counts as healthy

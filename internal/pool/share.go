@@ -52,6 +52,7 @@ func (p *Pool) shareLocked() []*Call {
 		model := best[0].Model
 		s.loadFirst = !slices.Contains(s.willHoldLocked(), model)
 		s.recent = append(s.recent, model) // the machine will hold it
+		s.shareModel, s.arrived = model, false
 		for _, c := range best {
 			c.shareTo = s
 			s.incoming++
@@ -134,6 +135,7 @@ func (p *Pool) Moved(c *Call) *Call {
 	if !s.up {
 		return nil
 	}
+	s.arrived = true
 	n := &Call{p: p, m: s, Machine: s.Name, Model: c.Model, Work: p.stats.call(s.Name, c.Model), downs: s.downs}
 	if s.loadFirst {
 		// The first to come over loads the model: its measure is split
@@ -147,13 +149,25 @@ func (p *Pool) Moved(c *Call) *Call {
 }
 
 // unshareLocked forgets that c is shared out: it started where it
-// waited, or left.
+// waited, or left. When none of the calls shared to a machine came over,
+// the machine will not hold their model after all.
 func (c *Call) unshareLocked() {
-	if s := c.shareTo; s != nil {
-		c.shareTo = nil
-		s.incoming--
-		if s.incoming == 0 {
-			s.loadFirst = false
+	s := c.shareTo
+	if s == nil {
+		return
+	}
+	c.shareTo = nil
+	s.incoming--
+	if s.incoming > 0 {
+		return
+	}
+	s.loadFirst = false
+	if !s.arrived {
+		for i := len(s.recent) - 1; i >= 0; i-- {
+			if s.recent[i] == s.shareModel {
+				s.recent = slices.Delete(s.recent, i, i+1)
+				break
+			}
 		}
 	}
 }

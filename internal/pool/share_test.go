@@ -97,6 +97,41 @@ func TestShareLine(t *testing.T) {
 		t.Fatalf("next x went to %s (load %v), want m2 without a load", c.Machine, c.Load)
 	}
 
+	// The other two shared calls both get their slots on m1: m2 got one
+	// call of x, so it still holds x.
+	line[17].Start()
+	line[16].Start()
+	if p.Moved(line[17]) != nil || p.Moved(line[16]) != nil {
+		t.Fatal("a shared call that started where it was moved anyway")
+	}
+	if held := p.machines[1].willHoldLocked(); !equal(held, []string{"x"}) {
+		t.Fatalf("m2 will hold %v, want x", held)
+	}
+
+	// None of the shared calls comes over: the machine does not count as
+	// holding their model.
+	r, clk2 := newTestPool(PolicyModels, two()...)
+	var shared2 []*Call
+	r.cfg.OnShare = func(calls []*Call) { shared2 = append(shared2, calls...) }
+	r.Report("m1", up(nil, "x"))
+	r.Report("m2", up(nil, "y"))
+	var long []*Call
+	for range 20 {
+		long = append(long, r.Route("x", "m2"))
+	}
+	long[0].Start()
+	clk2.add(time.Second)
+	long[0].Finish(true, 0)
+	if len(shared2) == 0 {
+		t.Fatal("a line of 19 one-second calls was not shared to an idle machine holding y")
+	}
+	for _, c := range shared2 {
+		c.Abort() // cancelled while waiting
+	}
+	if held := r.machines[1].willHoldLocked(); !equal(held, []string{"y"}) {
+		t.Fatalf("m2 will hold %v after no shared call came, want y", held)
+	}
+
 	// A line shorter than a load and the switch back: nothing to share.
 	shared = nil
 	q, clk := newTestPool(PolicyModels, two()...)
