@@ -35,8 +35,8 @@ func (p *Pool) shareLocked() []*Call {
 		var best []*Call
 		var bestGain time.Duration
 		for _, t := range p.machines {
-			if t == s {
-				continue
+			if t == s || !t.up {
+				continue // a machine that left has its calls moved (OnDown)
 			}
 			ahead := p.aheadLocked(t, now)
 			for _, model := range waitingModels(t) {
