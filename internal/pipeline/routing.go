@@ -143,8 +143,8 @@ func cmpOr(v, def int) int {
 	return def
 }
 
-// waiter is a call waiting for a machine's slot: its model and how to end
-// its wait.
+// waiter is a call waiting for a machine's slot: its routed call (model,
+// machine) and how to end its wait.
 type waiter struct {
 	call   *pool.Call
 	cancel context.CancelCauseFunc
