@@ -248,7 +248,11 @@ func playClass(ctx context.Context, o classOptions, bin, policy string, llmMachi
 	wg.Wait()
 	res.makespan = time.Since(class)
 	res.machines = m.figures(1)
-	res.bound = lowerBound(o, spec, pool, res.mix, m.llmCalls())
+	bs := make([]boundStudent, len(students))
+	for i, s := range students {
+		bs[i] = boundStudent{Start: starts[i], Output: s.Output}
+	}
+	res.bound = lowerBound(o, spec, pool, bs, m.llmCalls())
 	return res, nil
 }
 

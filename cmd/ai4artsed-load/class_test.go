@@ -72,11 +72,12 @@ func TestClassTiny(t *testing.T) {
 	}
 }
 
-// TestLowerBound checks the bound on a class with known figures: two LLM
+// TestLowerBound checks the bound on classes with known figures: two LLM
 // machines of two slots loading each model in 5 s, calls of 1 s, two
-// image machines switching checkpoints in 8 s, images of 1 s.
+// image machines switching checkpoints in 8 s, images of 1 s; students
+// starting at once or late.
 func TestLowerBound(t *testing.T) {
-	o := classOptions{Students: 30, Steps: 25}
+	o := classOptions{Steps: 25}
 	spec := machineSpec{ImageMachines: 2, LLMLoad: 5 * time.Second,
 		StepDelay: 40 * time.Millisecond, CheckpointLoad: 8 * time.Second}
 	t0 := time.Unix(0, 0)
@@ -88,28 +89,61 @@ func TestLowerBound(t *testing.T) {
 	}
 	// One call that waited for a load: not the model's shortest call.
 	calls = append(calls, ollamasim.Recorded{Model: llmInterception, Running: t0, End: t0.Add(6 * time.Second)})
-	mix := map[string]int{"a": 14, "b": 16}
+	s := time.Second
+	// class is n students of output "a" then m of "b", starting at start.
+	class := func(start time.Duration, n, m int) []boundStudent {
+		var out []boundStudent
+		for i := range n + m {
+			out = append(out, boundStudent{Start: start, Output: map[bool]string{true: "a", false: "b"}[i < n]})
+		}
+		return out
+	}
 	tests := []struct {
-		name                    string
-		pool                    bool
-		machines, slots         int
-		lead, image, llm, total time.Duration
+		name                   string
+		pool                   bool
+		machines, slots        int
+		students               []boundStudent
+		lead, first            time.Duration
+		image, llm, chain, tot time.Duration
 	}{
-		// lead 5+1+5+1; image 12 + (30×1 + 2×8)/2; LLM (61 s/2 + 2×5)/2 + 1.
-		{"pool", true, 2, 2, 12 * time.Second, 35 * time.Second, 21250 * time.Millisecond, 35 * time.Second},
-		// One machine with every model loaded stands in: no loads; LLM 61 s/4 + 1.
-		{"stand-in", false, 1, 4, 2 * time.Second, 25 * time.Second, 16250 * time.Millisecond, 25 * time.Second},
+		// Lead 5+1+5+1. Images: each checkpoint loaded once, b's 16 on one
+		// machine after 12 + 8: 36; or a third load, (30×1 + 3×8)/2 after
+		// 12: 39. LLM: the 61 calls after the interception model's load
+		// (5 s) over 4 slots with the stage 3 model's load: 5 + 66/4 =
+		// 21.5, + 1 image.
+		{"pool, at once", true, 2, 2, class(0, 14, 16), 12 * s, 21 * s, 36 * s, 22500 * time.Millisecond, 21 * s, 36 * s},
+		// A mix this uneven is worth a third load: 12 + 8 + 24 = 44 on one
+		// machine, 12 + 54/2 = 39 with it.
+		{"uneven mix", true, 2, 2, class(0, 6, 24), 12 * s, 21 * s, 39 * s, 22500 * time.Millisecond, 21 * s, 39 * s},
+		// One machine with every model loaded stands in: no loads; LLM
+		// 61 s/4 + 1; images 2 + 8 + 16.
+		{"stand-in, at once", false, 1, 4, class(0, 14, 16), 2 * s, 11 * s, 26 * s, 16250 * time.Millisecond, 11 * s, 26 * s},
+		// 29 at once and one at 40 s: nothing to load for the late one, but
+		// its own calls and image: 40 + 1 + 1 + 1. (Reachable: each
+		// model on its own machine by then.) The LLM side: its two calls
+		// after 40 and 41 over 4 slots, + 1 image. The image side: its
+		// image after 42 spread with a third load, 42.5 (on one machine
+		// with a's line, 43).
+		{"one late student", true, 2, 2, append(class(0, 13, 16), boundStudent{40 * s, "a"}), 12 * s, 21 * s,
+			42500 * time.Millisecond, 42250 * time.Millisecond, 43 * s, 43 * s},
+		// 10 students of a at once, then 10 of a and 10 of b at 30 s: the
+		// late wave's stage 3 calls end at 32, so from 32 on there are its
+		// 20 images and the first load of b: 32 + 28/2 = 46 (each loaded
+		// once: b's line alone, 32 + 8 + 10 = 50). The LLM side: 40 calls
+		// from 30 s, 30 + 40/4 + 1.
+		{"late wave", true, 2, 2, append(class(0, 10, 0), class(30*s, 10, 10)...), 12 * s, 21 * s,
+			46 * s, 41 * s, 41 * s, 46 * s},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			spec.LLMMachines, spec.LLMSlots = tt.machines, tt.slots
-			b := lowerBound(o, spec, tt.pool, mix, calls)
-			if b.FirstImage != tt.lead+9*time.Second {
-				t.Errorf("first image %v, want lead + checkpoint load + image = %v", b.FirstImage, tt.lead+9*time.Second)
+			b := lowerBound(o, spec, tt.pool, tt.students, calls)
+			if b.Lead != tt.lead || b.FirstImage != tt.first {
+				t.Errorf("lead %v first image %v, want %v %v", b.Lead, b.FirstImage, tt.lead, tt.first)
 			}
-			if b.Lead != tt.lead || b.Image != tt.image || b.LLM != tt.llm || b.Total != tt.total {
-				t.Fatalf("bound lead %v image %v llm %v total %v, want %v %v %v %v", b.Lead, b.Image, b.LLM, b.Total,
-					tt.lead, tt.image, tt.llm, tt.total)
+			if b.Image != tt.image || b.LLM != tt.llm || b.Chain != tt.chain || b.Total != tt.tot {
+				t.Errorf("bound image %v llm %v chain %v total %v, want %v %v %v %v", b.Image, b.LLM, b.Chain, b.Total,
+					tt.image, tt.llm, tt.chain, tt.tot)
 			}
 		})
 	}

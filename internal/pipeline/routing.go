@@ -84,7 +84,7 @@ func (p *Pipeline) ImagePool() *pool.Pool {
 		for _, m := range p.machines() {
 			ms = append(ms, pool.Machine{Name: m.machine(), Slots: p.imageSlots(m), Models: m.Models, Labels: m.Labels, Capacity: 1})
 		}
-		p.imagePool = p.newPool(ms, imageDefaults, nil)
+		p.imagePool = p.newPool(ms, imageDefaults, nil, true)
 	}
 	return p.imagePool
 }
@@ -108,15 +108,28 @@ func (p *Pipeline) LLMPool(provider string) *pool.Pool {
 		if provider == llm.ProviderOllama {
 			canon = llm.OllamaName
 		}
-		pl = p.newPool(ms, llmDefaults, canon)
+		pl = p.newPool(ms, llmDefaults, canon, false)
 	}
 	p.llmPools[provider] = pl
 	return pl
 }
 
-func (p *Pipeline) newPool(ms []pool.Machine, def pool.Defaults, canon func(string) string) *pool.Pool {
-	return pool.New(pool.Config{Machines: ms, Policy: p.cfg.Routing, Defaults: def, Canon: canon,
-		OnDown: p.moveWaiting, OnEvict: p.moveEvicted, Logger: p.log.With("component", "pool")})
+// newPool builds a pool. An image pool is cautious and shares lines out
+// (pool.Config.Cautious, OnShare): a generation's estimates are defaults
+// until two of a checkpoint have run (SwarmUI and ComfyUI report no load
+// time; the first generation's load and work are split by the second),
+// and the first decisions of a class set where each checkpoint is loaded.
+// An LLM pool is not: Ollama reports the load time in its first answer,
+// and each student's calls alternate between models (interception, then
+// stage 3), so a machine left empty is soon needed for the next model;
+// a line shared onto it then would hold that model up behind a load.
+func (p *Pipeline) newPool(ms []pool.Machine, def pool.Defaults, canon func(string) string, image bool) *pool.Pool {
+	cfg := pool.Config{Machines: ms, Policy: p.cfg.Routing, Defaults: def, Canon: canon,
+		OnDown: p.moveWaiting, OnEvict: p.moveEvicted, Logger: p.log.With("component", "pool")}
+	if image {
+		cfg.Cautious, cfg.OnShare = true, p.moveShared
+	}
+	return pool.New(cfg)
 }
 
 func (p *Pipeline) imageSlots(m *Images) int { return cmpOr(m.Slots, p.cfg.ImageSlots) }
@@ -130,10 +143,10 @@ func cmpOr(v, def int) int {
 	return def
 }
 
-// waiter is a call waiting for a machine's slot: its model and how to end
-// its wait.
+// waiter is a call waiting for a machine's slot: its routed call (model,
+// machine) and how to end its wait.
 type waiter struct {
-	model  string
+	call   *pool.Call
 	cancel context.CancelCauseFunc
 }
 
@@ -160,7 +173,7 @@ func (p *Pipeline) move(machine string, models []string) int {
 	p.qmu.Lock()
 	var cancels []context.CancelCauseFunc
 	for _, w := range p.waiters[machine] {
-		if models == nil || slices.Contains(models, w.model) {
+		if models == nil || slices.Contains(models, w.call.Model) {
 			cancels = append(cancels, w.cancel)
 		}
 	}
@@ -171,9 +184,30 @@ func (p *Pipeline) move(machine string, models []string) int {
 	return len(cancels)
 }
 
-// watchWait registers cancel as the wait of a call of model for machine's
-// slot.
-func (p *Pipeline) watchWait(machine, model string, cancel context.CancelCauseFunc) (stop func()) {
+// moveShared ends the wait of the calls the pool shared to another
+// machine (the pool's OnShare): each asks the pool for its new call.
+func (p *Pipeline) moveShared(calls []*pool.Call) {
+	p.qmu.Lock()
+	var cancels []context.CancelCauseFunc
+	for _, ws := range p.waiters {
+		for _, w := range ws {
+			if slices.Contains(calls, w.call) {
+				cancels = append(cancels, w.cancel)
+			}
+		}
+	}
+	p.qmu.Unlock()
+	for _, c := range cancels {
+		c(errMoved)
+	}
+	if len(cancels) > 0 {
+		p.log.Info("calls shared to a machine without a line", "model", calls[0].Model, "from", calls[0].Machine, "calls", len(cancels))
+	}
+}
+
+// watchWait registers cancel as the wait of call for its machine's slot.
+func (p *Pipeline) watchWait(call *pool.Call, cancel context.CancelCauseFunc) (stop func()) {
+	machine := call.Machine
 	p.qmu.Lock()
 	defer p.qmu.Unlock()
 	p.waiterSeq++
@@ -181,7 +215,7 @@ func (p *Pipeline) watchWait(machine, model string, cancel context.CancelCauseFu
 	if p.waiters[machine] == nil {
 		p.waiters[machine] = map[uint64]waiter{}
 	}
-	p.waiters[machine][id] = waiter{model: model, cancel: cancel}
+	p.waiters[machine][id] = waiter{call: call, cancel: cancel}
 	return func() {
 		p.qmu.Lock()
 		delete(p.waiters[machine], id)
@@ -198,16 +232,21 @@ type slot struct {
 // acquireRouted routes a call of model in pl (never to avoid, unless
 // nothing else is left), runs before on the chosen machine (may be nil)
 // and waits for a slot of its queue. A call whose machine leaves the pool
-// or switches to another model while it waits routes again; its ticket
-// stays, and the position it is told does not rise.
+// or switches to another model while it waits routes again, and one the
+// pool shares to another machine goes there; its ticket stays, and the
+// position it is told does not rise.
 func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, queueOf func(string) SlotQueue, kind string, before func(machine string) error) (*slot, error) {
 	told := 0
 	movedOff := "" // the machine the call was last moved off
+	var shared *pool.Call
 	for {
-		var c *pool.Call
-		if movedOff == "" {
+		c := shared
+		switch {
+		case c != nil:
+			shared = nil
+		case movedOff == "":
 			c = pl.Route(model, avoid...)
-		} else {
+		default:
 			c = pl.Reroute(model, movedOff, avoid...)
 		}
 		if before != nil {
@@ -217,8 +256,8 @@ func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, q
 			}
 		}
 		ctx, cancel := context.WithCancelCause(x.ctx)
-		stop := x.p.watchWait(c.Machine, c.Model, cancel)
-		if c.Stale() {
+		stop := x.p.watchWait(c, cancel)
+		if c.Stale() || c.Shared() {
 			cancel(errMoved)
 		}
 		release, err := x.acquireIn(ctx, queueOf(c.Machine), kind, c.Machine, &told)
@@ -232,12 +271,16 @@ func (x *execution) acquireRouted(pl *pool.Pool, model string, avoid []string, q
 			err = errMoved
 		}
 		if err != nil {
-			c.Abort()
 			if moved && x.ctx.Err() == nil {
-				x.p.log.Info("call moved: its machine left the pool or switched model", "run", x.run.ID, "machine", c.Machine)
+				// Shared to another machine, or off one that left the
+				// pool or switched model.
+				shared = pl.Moved(c)
+				c.Abort()
+				x.p.log.Info("call moved: its machine left the pool, switched model or shared its line", "run", x.run.ID, "machine", c.Machine)
 				movedOff = c.Machine
 				continue
 			}
+			c.Abort()
 			return nil, err
 		}
 		if c.Stale() && x.ctx.Err() == nil {

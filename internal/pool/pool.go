@@ -7,12 +7,13 @@
 //
 //  1. only healthy machines that have the model (when none has it, the
 //     machines that have it; when none has it at all, every machine);
-//  2. the lowest estimated finish: work queued ahead per slot (re-estimated
-//     from the current measurements) + this call's work + a load when the
-//     model will not be the loaded one (counted twice when the machine has
-//     a line: the switch back; and twice when the machine is empty while
-//     another holds the model: the empty machine is kept for a model
-//     nobody holds);
+//  2. the lowest estimated finish: loads queued ahead + work queued ahead
+//     per slot (re-estimated from the current measurements) + this call's
+//     work + a load when the model will not be the loaded one (counted
+//     twice when the machine has a line, or evicts the pool's only copy of
+//     a model routed within its load time: the switch back; and twice when
+//     the machine is empty while another holds the model: the empty
+//     machine is kept for a model nobody holds);
 //  3. ties: the machine where the model is loaded, then one whose load
 //     evicts nothing, then the first listed.
 //
@@ -20,6 +21,10 @@
 // model's waiting calls to OnEvict when another machine holds that model
 // (or nothing): they route again (Reroute), so each machine keeps the line
 // of one model.
+//
+// With Config.Cautious, a model not measured yet never loads a second
+// copy; with Config.OnShare, a machine without waiting calls takes over
+// the tail of another's line when a call finishes (share.go).
 //
 // Durations are moving averages per machine and model (falling back to
 // the model on any machine, then to any call), seeded with Defaults. With
@@ -83,6 +88,17 @@ type Config struct {
 	// switches machine to another model while calls of the evicted models
 	// wait there: the caller moves those waiting calls (Reroute).
 	OnEvict func(machine string, models []string)
+	// Cautious keeps the default estimates from paying for a load: while
+	// no call of a model has been measured, a call of it goes to a machine
+	// that holds it (or will) when one does, never to load a second copy.
+	// Defaults are guesses; how many calls a load is worth is only known
+	// once one is measured, and then OnShare shares the line out.
+	Cautious bool
+	// OnShare, when set, is called outside the lock with waiting calls
+	// that the pool hands to a machine without waiting calls of its own,
+	// which would finish them sooner by the current estimates: the caller
+	// ends their waits, and each asks Moved for its new call (share.go).
+	OnShare func(calls []*Call)
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
@@ -96,6 +112,8 @@ type Pool struct {
 	mu       sync.Mutex
 	machines []*state
 	rr       int
+	// lastRouted is when a call of each model was last routed.
+	lastRouted map[string]time.Time
 }
 
 // state is what the pool knows of one machine.
@@ -112,6 +130,14 @@ type state struct {
 	capacity   int
 	pending    []*Call
 	downs      int // times the machine left the pool
+	// incoming counts the calls shared to this machine that have not
+	// come over yet; loadFirst says the first of them loads the model.
+	incoming  int
+	loadFirst bool
+	// shareModel is the model of the calls shared to this machine, put in
+	// recent when they were; arrived says one came over (Moved).
+	shareModel string
+	arrived    bool
 }
 
 // New returns a pool of cfg.Machines; every machine counts as healthy
@@ -135,7 +161,7 @@ func New(cfg Config) *Pool {
 	if cfg.Defaults.Load <= 0 {
 		cfg.Defaults.Load = 15 * time.Second
 	}
-	p := &Pool{cfg: cfg, log: cfg.Logger, stats: newStats(cfg.Defaults)}
+	p := &Pool{cfg: cfg, log: cfg.Logger, stats: newStats(cfg.Defaults), lastRouted: map[string]time.Time{}}
 	for _, m := range cfg.Machines {
 		m.Slots = max(m.Slots, 1)
 		s := &state{Machine: m, up: true, detail: "not checked yet", capacity: max(m.Capacity, 1)}
@@ -175,7 +201,8 @@ type Call struct {
 	Work, Load time.Duration
 	started    time.Time
 	done       bool
-	downs      int // the machine's downs when routed
+	downs      int    // the machine's downs when routed
+	shareTo    *state // the machine the call is shared to, until it moves
 }
 
 // Stale reports whether the call's machine left the pool since the call
@@ -184,6 +211,15 @@ func (c *Call) Stale() bool {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
 	return c.m.downs != c.downs
+}
+
+// Shared reports whether the pool shared the waiting call to another
+// machine (OnShare) before it got a slot: the caller should end its wait
+// and take its new call (Moved).
+func (c *Call) Shared() bool {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	return c.shareTo != nil
 }
 
 // Route picks the machine for a call of model, never one named in avoid
@@ -220,9 +256,13 @@ func (p *Pool) route(model, from string, avoid []string, mayEvict bool) *Call {
 		bestWork, bestLoad, bestLoaded = p.costLocked(best, model)
 	} else {
 		held := p.heldLocked(cands, model)
+		guess := p.cfg.Cautious && held && !p.stats.measured(model)
 		for _, s := range cands {
 			work, load, loaded := p.costLocked(s, model)
-			finish := p.aheadLocked(s, now) + work + load + p.displaceLocked(s, loaded) + p.reserveLocked(s, model, loaded, held)
+			if guess && !loaded {
+				continue // a second copy, on the defaults only
+			}
+			finish := p.aheadLocked(s, now) + work + load + p.displaceLocked(s, loaded, now) + p.reserveLocked(s, model, loaded, held)
 			free := len(s.willHoldLocked()) < s.capacity // a load evicts nothing
 			better := best == nil || finish < bestFinish ||
 				finish == bestFinish && (loaded && !bestLoaded || loaded == bestLoaded && free && !bestFree)
@@ -242,6 +282,7 @@ func (p *Pool) route(model, from string, avoid []string, mayEvict bool) *Call {
 		"work_ms", bestWork.Milliseconds(), "load_ms", bestLoad.Milliseconds(), "finish_ms", bestFinish.Milliseconds(), "evicts", evicted)
 	best.pending = append(best.pending, c)
 	best.recent = append(best.recent, model)
+	p.lastRouted[model] = now
 	if len(best.recent) > 64 {
 		best.recent = slices.Clone(best.recent[len(best.recent)-32:])
 	}
@@ -359,11 +400,33 @@ func (p *Pool) costLocked(s *state, model string) (work, load time.Duration, loa
 // call of that model routed there pays a load back. Counting it keeps
 // the pool from switching two machines back and forth when both lines
 // are long.
-func (p *Pool) displaceLocked(s *state, loaded bool) time.Duration {
-	if loaded || len(s.pending) == 0 || len(s.recent) == 0 {
+//
+// Without a line, the same holds when the load evicts the pool's only
+// copy of a model whose calls still come: one was routed within its load
+// time (with students starting over a while, the interception model
+// between two students' calls).
+func (p *Pool) displaceLocked(s *state, loaded bool, now time.Time) time.Duration {
+	if loaded {
 		return 0
 	}
-	return p.stats.load(s.Name, s.recent[len(s.recent)-1])
+	if len(s.pending) > 0 && len(s.recent) > 0 {
+		return p.stats.load(s.Name, s.recent[len(s.recent)-1])
+	}
+	held := s.willHoldLocked()
+	if len(held) < s.capacity || len(held) == 0 {
+		return 0 // the load evicts nothing
+	}
+	gone := held[len(held)-1]
+	last, ok := p.lastRouted[gone]
+	if !ok || now.Sub(last) >= p.stats.load(s.Name, gone) {
+		return 0
+	}
+	for _, o := range p.machines {
+		if o != s && o.up && slices.Contains(o.willHoldLocked(), gone) {
+			return 0 // another copy stays
+		}
+	}
+	return p.stats.load(s.Name, gone)
 }
 
 // willHoldLocked lists the models loaded once the calls routed to s have
@@ -380,8 +443,8 @@ func (s *state) willHoldLocked() []string {
 	return out
 }
 
-// aheadLocked is the work queued on s per slot: the current estimates of
-// its pending calls (measured since they were routed, so the first calls
+// aheadLocked is the work queued on s: the loads, and the work per slot:
+// the current estimates of its pending calls (measured since they were routed, so the first calls
 // of a class, routed on the defaults, count as what they really take), less
 // what the running ones have done.
 func (p *Pool) aheadLocked(s *state, now time.Time) time.Duration {
@@ -392,23 +455,28 @@ func (p *Pool) aheadLocked(s *state, now time.Time) time.Duration {
 		work, load time.Duration
 	}
 	var ests []est
-	var sum time.Duration
+	var work, loads time.Duration
 	for _, c := range s.pending {
 		i := slices.IndexFunc(ests, func(e est) bool { return e.model == c.Model })
 		if i < 0 {
 			ests = append(ests, est{c.Model, p.stats.call(s.Name, c.Model), p.stats.load(s.Name, c.Model)})
 			i = len(ests) - 1
 		}
-		d := ests[i].work
+		w, l := ests[i].work, time.Duration(0)
 		if c.Load > 0 {
-			d += ests[i].load
+			l = ests[i].load
 		}
 		if !c.started.IsZero() {
-			d = max(d-now.Sub(c.started), 0)
+			// A started call loads first, then works.
+			done := now.Sub(c.started)
+			l, w = max(l-done, 0), max(w-max(done-l, 0), 0)
 		}
-		sum += d
+		work += w
+		loads += l
 	}
-	return sum / time.Duration(s.Slots)
+	// A load holds the whole machine: the other calls of its model wait
+	// for it, and another model's load waits for it or evicts it.
+	return loads + work/time.Duration(s.Slots)
 }
 
 // Start records that the call got its slot and begins running.
@@ -418,6 +486,7 @@ func (c *Call) Start() {
 	if c.started.IsZero() {
 		c.started = c.p.cfg.Now()
 	}
+	c.unshareLocked()
 }
 
 // Abort takes a call that did not run (moved, cancelled while waiting,
@@ -433,16 +502,25 @@ func (c *Call) Abort() {
 // reported, 0 when it reports none). A load counts when the server reports
 // one over loadFloor or, without a report, when the call was routed
 // expecting a load: then the time beyond the measured work is the load
-// (stats.observeLoaded).
+// (stats.observeLoaded). Then the pool may share a line out (OnShare).
 func (c *Call) Finish(ok bool, load time.Duration) {
 	c.p.mu.Lock()
-	defer c.p.mu.Unlock()
+	shared := c.finishLocked(ok, load)
+	c.p.mu.Unlock()
+	if len(shared) > 0 {
+		c.p.cfg.OnShare(shared)
+	}
+}
+
+// finishLocked is Finish under the lock; it returns the calls to share
+// out now that a call has been measured and its machine has a slot free.
+func (c *Call) finishLocked(ok bool, load time.Duration) []*Call {
 	if c.done {
-		return
+		return nil
 	}
 	c.removeLocked()
 	if !ok || c.started.IsZero() {
-		return
+		return c.p.shareLocked()
 	}
 	dur := c.p.cfg.Now().Sub(c.started)
 	st, name, model := c.p.stats, c.m.Name, c.Model
@@ -457,6 +535,7 @@ func (c *Call) Finish(ok bool, load time.Duration) {
 	default:
 		st.observeCall(name, model, dur)
 	}
+	return c.p.shareLocked()
 }
 
 // loadFloor is the reported load time below which a model counts as
@@ -467,6 +546,7 @@ func (c *Call) removeLocked() {
 	if c.done {
 		return
 	}
+	c.unshareLocked()
 	c.done = true
 	c.m.pending = slices.DeleteFunc(c.m.pending, func(o *Call) bool { return o == c })
 }

@@ -28,6 +28,13 @@ func (s *stats) call(machine, model string) time.Duration {
 	return lookup(s.calls, machine, model, s.def.Call)
 }
 
+// measured reports whether a call of model has been measured on any
+// machine: its estimate is no default.
+func (s *stats) measured(model string) bool {
+	_, ok := s.calls[key{"", model}]
+	return ok
+}
+
 // load estimates loading model on machine.
 func (s *stats) load(machine, model string) time.Duration {
 	return lookup(s.loads, machine, model, s.def.Load)
