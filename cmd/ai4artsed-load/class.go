@@ -206,6 +206,9 @@ func playClass(ctx context.Context, o classOptions, bin, policy string, llmMachi
 	} {
 		env[k] = v
 	}
+	if o.Keep != "" {
+		env["AI4ARTSED_LOG_LEVEL"] = "debug" // the kept log shows each routing decision
+	}
 	srv, err := startServer(ctx, bin, filepath.Join(dir, "data"), filepath.Join(dir, "server.log"), env)
 	if err != nil {
 		if pool && strings.Contains(err.Error(), "OLLAMA_URL") {

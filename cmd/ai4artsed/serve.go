@@ -36,7 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "ai4artsed serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	log := newLogger(stderr)
+	log := newLevelLogger(stderr, s.LogLevel)
 	if err := serve(ctx, s, log, stdout); err != nil {
 		fmt.Fprintln(stderr, "ai4artsed:", err)
 		return 1
@@ -61,8 +61,11 @@ func parseFailed(err error) int {
 	return 2
 }
 
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+func newLogger(w io.Writer) *slog.Logger { return newLevelLogger(w, slog.LevelInfo) }
+
+// newLevelLogger is newLogger logging level and above (AI4ARTSED_LOG_LEVEL).
+func newLevelLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // serve runs the server until ctx ends, then drains (drain) and shuts down

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -53,6 +54,9 @@ type Settings struct {
 	// ShutdownGrace is how long runs in flight may take to finish after
 	// SIGTERM before they are interrupted (AI4ARTSED_SHUTDOWN_GRACE).
 	ShutdownGrace time.Duration
+	// LogLevel is the least important level logged (AI4ARTSED_LOG_LEVEL:
+	// debug, info, warn or error; the zero value is info).
+	LogLevel slog.Level
 
 	OllamaURL                                                           string
 	OllamaTimeout                                                       time.Duration
@@ -191,6 +195,11 @@ func (s *Settings) loadEnv(getenv func(string) string) error {
 	str("AI4ARTSED_DEFAULT_OUTPUT", &s.DefaultOutput)
 	boolean("AI4ARTSED_REQUIRE_WORKSHOP", &s.RequireWorkshop)
 	str("AI4ARTSED_PUBLIC_URL", &s.PublicURL)
+	if v := strings.TrimSpace(getenv("AI4ARTSED_LOG_LEVEL")); v != "" {
+		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Sprintf("AI4ARTSED_LOG_LEVEL=%q: want debug, info, warn or error", v))
+		}
+	}
 	if v := strings.TrimSpace(getenv("AI4ARTSED_RETENTION")); v != "" {
 		d, err := parseRetention(v)
 		if err != nil {

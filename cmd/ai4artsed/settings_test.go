@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ func TestSettingsFromEnvironment(t *testing.T) {
 		"AI4ARTSED_ROUTING":             "round-robin",
 		"AI4ARTSED_HEALTH_INTERVAL":     "500ms",
 		"AI4ARTSED_PUBLIC_URL":          "https://kunst.schule.example",
+		"AI4ARTSED_LOG_LEVEL":           "debug",
 	}
 	s := defaultSettings()
 	if err := s.loadEnv(func(k string) string { return env[k] }); err != nil {
@@ -39,7 +41,7 @@ func TestSettingsFromEnvironment(t *testing.T) {
 		s.SwarmHealthInterval != 500*time.Millisecond || s.SwarmStartupTimeout != 3*time.Minute || s.SwarmAutoStart ||
 		s.MediaDir != "/srv/media" || s.ShutdownGrace != 90*time.Second ||
 		s.Routing != "round-robin" || s.HealthInterval != 500*time.Millisecond || len(splitList(s.OllamaURL)) != 2 ||
-		s.PublicURL != "https://kunst.schule.example" {
+		s.PublicURL != "https://kunst.schule.example" || s.LogLevel != slog.LevelDebug {
 		t.Fatalf("settings %+v", s)
 	}
 	logged := fmt.Sprint(s.logAttrs()...)
@@ -71,6 +73,7 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		{"OLLAMA_URL", "http://127.0.0.1:11434,ftp://x", "http(s) URL"},
 		{"AI4ARTSED_PUBLIC_URL", "kunst.schule.example", "AI4ARTSED_PUBLIC_URL"},
 		{"AI4ARTSED_PUBLIC_URL", "https://kunst.schule.example/ai?x=1", "without a path"},
+		{"AI4ARTSED_LOG_LEVEL", "verbose", "debug, info, warn or error"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
