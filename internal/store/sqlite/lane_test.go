@@ -176,3 +176,13 @@ func TestLaneRowsError(t *testing.T) {
 		t.Errorf("read %d rows, then err %v: want 39 rows, then the malformed JSON", got, rows.Err())
 	}
 }
+
+// BenchmarkLaneHandOff measures one call through a lane that does nothing:
+// the cost a statement pays for running on its connection's goroutine.
+func BenchmarkLaneHandOff(b *testing.B) {
+	l := newLane()
+	defer l.stop()
+	for b.Loop() {
+		l.do(func() error { return nil })
+	}
+}
