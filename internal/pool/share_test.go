@@ -5,6 +5,14 @@ import (
 	"time"
 )
 
+// runFor runs c to a successful end after d on clk, so its model counts
+// as measured.
+func runFor(clk *clock, c *Call, d time.Duration) {
+	c.Start()
+	clk.add(d)
+	c.Finish(true, 0)
+}
+
 // TestCautious: with Cautious set, the defaults never pay for a second
 // copy of a model: a long line of a model not measured yet stays on the
 // machine that holds it, where without Cautious it loads on the other
@@ -33,9 +41,7 @@ func TestCautious(t *testing.T) {
 	q.Report("m1", up(nil, "x"))
 	q.Report("m2", up(nil, "z"))
 	first := q.Route("x")
-	first.Start()
-	clk.add(time.Second)
-	first.Finish(true, 0)
+	runFor(clk, first, time.Second)
 	for range 6 {
 		if c := q.Route("x"); c.Machine != "m1" {
 			t.Fatalf("a call of a line shorter than the load went to %s", c.Machine)
@@ -69,9 +75,7 @@ func TestShareLine(t *testing.T) {
 			t.Fatalf("unmeasured x went to %s", c.Machine)
 		}
 	}
-	line[0].Start()
-	clk.add(time.Second)
-	line[0].Finish(true, 0)
+	runFor(clk, line[0], time.Second)
 	// 19 waiting 1 s calls on m1; m2 loads in 5 s, counted twice: 4
 	// calls move, m1 is done after 15 s, m2 after 14 (instead of 19).
 	if len(shared) != 1 || len(shared[0]) != 4 || shared[0][0] != line[19] || shared[0][3] != line[16] {
@@ -119,9 +123,7 @@ func TestShareLine(t *testing.T) {
 	for range 20 {
 		long = append(long, r.Route("x", "m2"))
 	}
-	long[0].Start()
-	clk2.add(time.Second)
-	long[0].Finish(true, 0)
+	runFor(clk2, long[0], time.Second)
 	if len(shared2) == 0 {
 		t.Fatal("a line of 19 one-second calls was not shared to an idle machine holding y")
 	}
@@ -142,9 +144,7 @@ func TestShareLine(t *testing.T) {
 	for range 9 {
 		short = append(short, q.Route("x", "m2"))
 	}
-	short[0].Start()
-	clk.add(time.Second)
-	short[0].Finish(true, 0)
+	runFor(clk, short[0], time.Second)
 	if len(shared) != 0 {
 		t.Fatalf("shared %v of a line of 8 one-second calls, with a 5 s load and a 5 s switch back", shared)
 	}

@@ -12,10 +12,11 @@ import (
 	"github.com/ai4artsed/ai4artsed/internal/media"
 	"github.com/ai4artsed/ai4artsed/internal/media/blobtest"
 	"github.com/ai4artsed/ai4artsed/internal/store"
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres/pgtest"
 )
 
 func TestBlobsConformance(t *testing.T) {
-	serverURL(t)
+	pgtest.ServerURL(t)
 	blobtest.Run(t, func(t *testing.T) media.Blobs { return openTemp(t).Blobs() })
 }
 

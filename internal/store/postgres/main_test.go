@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"io/fs"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/goleak"
+
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres/pgtest"
 )
 
 // TestMain checks that closing a DB leaves no pool goroutines behind.
@@ -20,29 +20,11 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// envTestURL names the variable holding the URL of a PostgreSQL server the
-// tests may create and drop schemas on.
-const envTestURL = "AI4ARTSED_TEST_POSTGRES_URL"
-
-// serverURL returns the test server's URL. Without one the test is
-// skipped, except in CI (CI=true), where a missing server is a failure.
-func serverURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv(envTestURL)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%s is not set: CI must run the PostgreSQL tests", envTestURL)
-		}
-		tb.Skipf("%s is not set: skipping the PostgreSQL tests (set it to e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", envTestURL)
-	}
-	return u
-}
-
 // newSchema creates an empty schema with a random name on the test server
 // and drops it when the test ends; it returns the server URL and the name.
 func newSchema(tb testing.TB) (base, schema string) {
 	tb.Helper()
-	base = serverURL(tb)
+	base = pgtest.ServerURL(tb)
 	schema = "t_" + strings.ToLower(rand.Text())
 	admin(tb, base, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
 	tb.Cleanup(func() {
@@ -76,19 +58,6 @@ func schemaConfig(tb testing.TB, serverURL, schema string) *pgxpool.Config {
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
 	return cfg
-}
-
-// schemaURL returns serverURL with search_path set to schema, for Open.
-func schemaURL(tb testing.TB, serverURL, schema string) string {
-	tb.Helper()
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // openTemp opens a store with the embedded migrations in a fresh schema and

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/store"
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres/pgtest"
 )
 
 // migrationRows lists schema_migrations as "version name applied_at".
@@ -45,7 +46,7 @@ func migrationRows(t *testing.T, db *DB) []string {
 func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
 	ctx := context.Background()
 	base, schema := newSchema(t)
-	dbURL := schemaURL(t, base, schema)
+	dbURL := pgtest.WithSearchPath(t, base, schema)
 	db, err := Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +198,7 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	ctx := context.Background()
 	base, schema := newSchema(t)
-	dbURL := schemaURL(t, base, schema)
+	dbURL := pgtest.WithSearchPath(t, base, schema)
 	db, err := Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/ai4artsed/ai4artsed/internal/store"
+	"github.com/ai4artsed/ai4artsed/internal/store/postgres/pgtest"
 	"github.com/ai4artsed/ai4artsed/internal/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	serverURL(t) // skip (or fail in CI) once, not per subtest
+	pgtest.ServerURL(t) // skip (or fail in CI) once, not per subtest
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openTemp(t)
 	})
@@ -119,7 +120,7 @@ func TestTimesAreUTCMicroseconds(t *testing.T) {
 func TestCallsAfterCloseFail(t *testing.T) {
 	base, schema := newSchema(t)
 	ctx := context.Background()
-	db, err := Open(ctx, schemaURL(t, base, schema))
+	db, err := Open(ctx, pgtest.WithSearchPath(t, base, schema))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestCallsAfterCloseFail(t *testing.T) {
 
 func TestInterruptAfterRestart(t *testing.T) {
 	base, schema := newSchema(t)
-	dbURL := schemaURL(t, base, schema)
+	dbURL := pgtest.WithSearchPath(t, base, schema)
 	storetest.Restart(t, func(t *testing.T) store.Store {
 		db, err := Open(context.Background(), dbURL)
 		if err != nil {

@@ -42,8 +42,7 @@ func newLaneConnector(dsn string) (driver.Connector, error) {
 // Connect opens a connection on a new lane.
 func (c laneConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	l := newLane()
-	var conn driver.Conn
-	err := l.do(func() (err error) { conn, err = c.inner.Connect(ctx); return err })
+	conn, err := onLane(l, func() (driver.Conn, error) { return c.inner.Connect(ctx) })
 	if err != nil {
 		l.stop()
 		return nil, err
@@ -94,6 +93,13 @@ func (l *lane) do(f func() error) error {
 	return err
 }
 
+// onLane runs f on l and returns its results.
+func onLane[T any](l *lane, f func() (T, error)) (T, error) {
+	var v T
+	err := l.do(func() (err error) { v, err = f(); return err })
+	return v, err
+}
+
 // stop ends the lane's goroutine; the lane takes no calls afterwards.
 func (l *lane) stop() {
 	l.mu.Lock()
@@ -127,10 +133,8 @@ func (c *laneConn) Prepare(query string) (driver.Stmt, error) {
 
 // PrepareContext implements driver.ConnPrepareContext.
 func (c *laneConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	var s driver.Stmt
-	err := c.l.do(func() (err error) {
-		s, err = c.c.(driver.ConnPrepareContext).PrepareContext(ctx, query)
-		return err
+	s, err := onLane(c.l, func() (driver.Stmt, error) {
+		return c.c.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 	})
 	if err != nil {
 		return nil, err
@@ -152,11 +156,7 @@ func (c *laneConn) Begin() (driver.Tx, error) {
 
 // BeginTx implements driver.ConnBeginTx.
 func (c *laneConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	var tx driver.Tx
-	err := c.l.do(func() (err error) {
-		tx, err = c.c.(driver.ConnBeginTx).BeginTx(ctx, opts)
-		return err
-	})
+	tx, err := onLane(c.l, func() (driver.Tx, error) { return c.c.(driver.ConnBeginTx).BeginTx(ctx, opts) })
 	if err != nil {
 		return nil, err
 	}
@@ -165,20 +165,15 @@ func (c *laneConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.T
 
 // ExecContext implements driver.ExecerContext.
 func (c *laneConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	var res driver.Result
-	err := c.l.do(func() (err error) {
-		res, err = c.c.(driver.ExecerContext).ExecContext(ctx, query, args)
-		return err
+	return onLane(c.l, func() (driver.Result, error) {
+		return c.c.(driver.ExecerContext).ExecContext(ctx, query, args)
 	})
-	return res, err
 }
 
 // QueryContext implements driver.QueryerContext.
 func (c *laneConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	var rows driver.Rows
-	err := c.l.do(func() (err error) {
-		rows, err = c.c.(driver.QueryerContext).QueryContext(ctx, query, args)
-		return err
+	rows, err := onLane(c.l, func() (driver.Rows, error) {
+		return c.c.(driver.QueryerContext).QueryContext(ctx, query, args)
 	})
 	if err != nil {
 		return nil, err
@@ -232,21 +227,12 @@ func (s *laneStmt) Query(args []driver.Value) (driver.Rows, error) {
 
 // ExecContext implements driver.StmtExecContext.
 func (s *laneStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	var res driver.Result
-	err := s.l.do(func() (err error) {
-		res, err = s.s.(driver.StmtExecContext).ExecContext(ctx, args)
-		return err
-	})
-	return res, err
+	return onLane(s.l, func() (driver.Result, error) { return s.s.(driver.StmtExecContext).ExecContext(ctx, args) })
 }
 
 // QueryContext implements driver.StmtQueryContext.
 func (s *laneStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	var rows driver.Rows
-	err := s.l.do(func() (err error) {
-		rows, err = s.s.(driver.StmtQueryContext).QueryContext(ctx, args)
-		return err
-	})
+	rows, err := onLane(s.l, func() (driver.Rows, error) { return s.s.(driver.StmtQueryContext).QueryContext(ctx, args) })
 	if err != nil {
 		return nil, err
 	}

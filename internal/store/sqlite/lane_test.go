@@ -12,6 +12,18 @@ import (
 	"time"
 )
 
+// openLaneDB opens a pool of lane connections to the file at path and
+// closes it when the test ends.
+func openLaneDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := openLanes(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // stackPerCaller runs call on n goroutines that then stay blocked, and
 // returns the growth of the runtime's stack memory per goroutine while
 // they are blocked: what the callers' stacks grew to.
@@ -72,11 +84,7 @@ func TestLaneKeepsCallersShallow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer direct.Close()
-	laned, err := openLanes(filepath.Join(dir, "lane.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer laned.Close()
+	laned := openLaneDB(t, filepath.Join(dir, "lane.db"))
 	for _, db := range []*sql.DB{direct, laned} {
 		db.SetMaxOpenConns(1)
 		setup(db)
@@ -93,17 +101,13 @@ func TestLaneKeepsCallersShallow(t *testing.T) {
 // TestLaneCancel checks that a cancelled statement ends on its lane with the
 // context's error and leaves the connection usable.
 func TestLaneCancel(t *testing.T) {
-	db, err := openLanes(filepath.Join(t.TempDir(), "cancel.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openLaneDB(t, filepath.Join(t.TempDir(), "cancel.db"))
 	db.SetMaxOpenConns(1)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	var n int64
-	err = db.QueryRowContext(ctx, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c`).Scan(&n)
+	err := db.QueryRowContext(ctx, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c`).Scan(&n)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		t.Fatalf("endless query: err %v, want the deadline", err)
 	}
@@ -118,11 +122,7 @@ func TestLaneCancel(t *testing.T) {
 // TestLaneRowsInBatches reads result sets of every size around the batch
 // boundaries and checks each row arrives once, in order, with its values.
 func TestLaneRowsInBatches(t *testing.T) {
-	db, err := openLanes(filepath.Join(t.TempDir(), "rows.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openLaneDB(t, filepath.Join(t.TempDir(), "rows.db"))
 	for _, n := range []int{0, 1, 2, 3, 6, 7, 14, 15, 64, 65, 190, 300} {
 		rows, err := db.Query(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < ?)
 			SELECT x, 'row ' || x, randomblob(8) FROM c WHERE ? > 0`, n, n)
@@ -157,11 +157,7 @@ func TestLaneRowsInBatches(t *testing.T) {
 // TestLaneRowsError checks that an error in the middle of a result set
 // comes after the rows before it, as it does on the driver directly.
 func TestLaneRowsError(t *testing.T) {
-	db, err := openLanes(filepath.Join(t.TempDir(), "rowserr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openLaneDB(t, filepath.Join(t.TempDir(), "rowserr.db"))
 	rows, err := db.Query(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 100)
 		SELECT CASE WHEN x = 40 THEN json('not json') ELSE x END FROM c`)
 	if err != nil {
